@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Small helpers shared by hvk's selftests. */
+#ifndef HVK_SELFTEST_UTIL_H
+#define HVK_SELFTEST_UTIL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* The device under test: /dev/hvk, or /dev/kvm for a baseline run. */
+static inline const char *hvk_dev_path(void)
+{
+	const char *dev = getenv("HVK_DEV");
+
+	return dev && *dev ? dev : "/dev/hvk";
+}
+
+/* Read the first line of a file, without its newline.  0 or -errno. */
+static inline int hvk_read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	int r = 0;
+
+	if (!f)
+		return -errno;
+	if (!fgets(buf, len, f))
+		r = -EIO;
+	else
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+	return r;
+}
+
+/* Write a string to a file.  0 or -errno. */
+static inline int hvk_write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	if (n < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* Load a kernel module from a file.  0 or -errno. */
+static inline int hvk_load_module(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (syscall(SYS_finit_module, fd, "", 0))
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* Unload a module by name, waiting for users to go.  0 or -errno. */
+static inline int hvk_unload_module(const char *name)
+{
+	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
+}
+
+static inline bool hvk_module_loaded(const char *name)
+{
+	char path[128];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/sys/module/%s", name);
+	return stat(path, &st) == 0;
+}
+
+#endif /* HVK_SELFTEST_UTIL_H */

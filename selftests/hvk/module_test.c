@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Loading and unloading hvk.ko: repeated cycles, and refusal with EBUSY when
+ * KVM already owns VMX or SVM.  Runs with no hypervisor module loaded.
+ */
+#include <sys/ioctl.h>
+#include <linux/kvm.h>
+
+#include "kselftest_harness.h"
+#include "hvk_util.h"
+
+static const char *module_dir(const char *var, const char *dflt)
+{
+	const char *dir = getenv(var);
+
+	return dir && *dir ? dir : dflt;
+}
+
+static void module_path(char *buf, size_t len, const char *var,
+			const char *dflt, const char *file)
+{
+	snprintf(buf, len, "%s/%s", module_dir(var, dflt), file);
+}
+
+static void hvk_path(char *buf, size_t len)
+{
+	module_path(buf, len, "HVK_MODULE_DIR", "/lib/modules/hvk", "hvk.ko");
+}
+
+static bool cpu_has_flag(const char *flag)
+{
+	char line[4096], word[34];
+	bool found = false;
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	if (!f)
+		return false;
+	snprintf(word, sizeof(word), " %s ", flag);
+	while (!found && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "flags", 5))
+			continue;
+		line[strcspn(line, "\n")] = ' ';
+		found = strstr(line, word) != NULL;
+	}
+	fclose(f);
+	return found;
+}
+
+/* Is every online CPU in hvk's enabled set, and no other? */
+static bool enabled_on_all_online(void)
+{
+	char online[256], enabled[256];
+
+	return !hvk_read_line("/sys/devices/system/cpu/online", online, sizeof(online)) &&
+	       !hvk_read_line("/sys/kernel/debug/hvk/enabled_cpus", enabled, sizeof(enabled)) &&
+	       !strcmp(online, enabled);
+}
+
+/* Does a kernel log record newer than @fd's position contain @text? */
+static bool kmsg_since_contains(int fd, const char *text)
+{
+	char rec[2048];
+	ssize_t n;
+
+	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		if (n <= 0)
+			continue;	/* EPIPE: records were overwritten */
+		rec[n] = '\0';
+		if (strstr(rec, text))
+			return true;
+	}
+	return false;
+}
+
+TEST(load_unload_cycles)
+{
+	char path[256];
+	struct stat st;
+	int i;
+
+	ASSERT_FALSE(hvk_module_loaded("hvk")) TH_LOG("unload hvk first");
+	hvk_path(path, sizeof(path));
+	for (i = 0; i < 20; i++) {
+		ASSERT_EQ(0, hvk_load_module(path)) TH_LOG("load %d", i);
+		EXPECT_EQ(0, stat("/dev/hvk", &st)) TH_LOG("cycle %d", i);
+		EXPECT_TRUE(enabled_on_all_online()) TH_LOG("cycle %d", i);
+		ASSERT_EQ(0, hvk_unload_module("hvk")) TH_LOG("unload %d", i);
+		EXPECT_NE(0, stat("/sys/kernel/debug/hvk", &st)) TH_LOG("cycle %d", i);
+	}
+}
+
+TEST(busy_when_kvm_owns_virtualization)
+{
+	const char *vendor = cpu_has_flag("vmx") ? "kvm_intel" : "kvm_amd";
+	const char *vendor_file = cpu_has_flag("vmx") ? "kvm-intel.ko" : "kvm-amd.ko";
+	char path[256];
+	int kmsg, kvm, vm;
+
+	ASSERT_FALSE(hvk_module_loaded("hvk"));
+	ASSERT_FALSE(hvk_module_loaded("kvm"));
+	module_path(path, sizeof(path), "KVM_MODULE_DIR", "/lib/modules/kvm", "kvm.ko");
+	ASSERT_EQ(0, hvk_load_module(path));
+	module_path(path, sizeof(path), "KVM_MODULE_DIR", "/lib/modules/kvm", vendor_file);
+	ASSERT_EQ(0, hvk_load_module(path));
+
+	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, kmsg);
+	ASSERT_LE(0, lseek(kmsg, 0, SEEK_END));
+
+	hvk_path(path, sizeof(path));
+	EXPECT_EQ(-EBUSY, hvk_load_module(path));
+	EXPECT_FALSE(hvk_module_loaded("hvk"));
+	EXPECT_TRUE(kmsg_since_contains(kmsg, "already in use"));
+	close(kmsg);
+
+	/* KVM is unharmed: it still creates VMs. */
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, kvm);
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	EXPECT_LE(0, vm);
+	close(vm);
+	close(kvm);
+
+	ASSERT_EQ(0, hvk_unload_module(vendor));
+	ASSERT_EQ(0, hvk_unload_module("kvm"));
+
+	/* And with KVM gone, hvk loads on every CPU. */
+	ASSERT_EQ(0, hvk_load_module(path));
+	EXPECT_TRUE(enabled_on_all_online());
+	ASSERT_EQ(0, hvk_unload_module("hvk"));
+}
+
+TEST_HARNESS_MAIN
