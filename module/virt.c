@@ -113,19 +113,21 @@ int hvk_virt_init(const struct hvk_vendor *vendor)
 	int r;
 
 	virt_vendor = vendor;
-	cpu_emergency_register_virt_callback(vendor->emergency_disable_cpu);
-
 	/*
 	 * Runs virt_cpu_online() on every online CPU; if one fails, the CPUs
 	 * already enabled are disabled again and the error is returned.
 	 */
 	r = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "hvk:online",
 			      virt_cpu_online, virt_cpu_offline);
-	if (r < 0) {
-		cpu_emergency_unregister_virt_callback(vendor->emergency_disable_cpu);
+	if (r < 0)
 		return r;
-	}
 	virt_cpuhp_state = r;
+	/*
+	 * The kernel keeps one emergency callback, and it belongs to whoever
+	 * owns virtualization: register only once the CPUs are hvk's, so that
+	 * a load refused because KVM owns them leaves KVM's in place.
+	 */
+	cpu_emergency_register_virt_callback(vendor->emergency_disable_cpu);
 	register_reboot_notifier(&virt_reboot_nb);
 	virt_debugfs_file = debugfs_create_file("enabled_cpus", 0400,
 						hvk_debugfs_dir, NULL,

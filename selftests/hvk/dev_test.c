@@ -48,15 +48,22 @@ TEST_F(dev, unknown_capability_is_zero)
 	EXPECT_EQ(0, ioctl(self->fd, KVM_CHECK_EXTENSION, -1L));
 }
 
-TEST_F(dev, unknown_ioctl_is_enotty)
+/*
+ * An ioctl the device does not implement fails with ENOTTY on hvk.  KVM on
+ * x86 answers unknown system ioctls with EINVAL instead (its arch fallback),
+ * which the same test accepts when it runs against /dev/kvm.
+ */
+TEST_F(dev, unknown_ioctl)
 {
+	int want = hvk_testing_kvm() ? EINVAL : ENOTTY;
+
 	/* In KVM's range but unassigned, a foreign type, and no type at all. */
 	EXPECT_EQ(-1, ioctl(self->fd, _IO(KVMIO, 0xff), 0));
-	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(want, errno);
 	EXPECT_EQ(-1, ioctl(self->fd, _IO('x', 0x01), 0));
-	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(want, errno);
 	EXPECT_EQ(-1, ioctl(self->fd, 0, 0));
-	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(want, errno);
 }
 
 TEST_F(dev, read_write_not_supported)
@@ -73,7 +80,7 @@ TEST(root_only_by_default)
 {
 	struct stat st;
 
-	if (strcmp(hvk_dev_path(), "/dev/hvk"))
+	if (hvk_testing_kvm())
 		SKIP(return, "only /dev/hvk's mode is hvk's to choose");
 	ASSERT_EQ(0, stat("/dev/hvk", &st));
 	EXPECT_EQ(0600U, st.st_mode & 0777);
@@ -85,7 +92,7 @@ TEST(enabled_on_every_online_cpu)
 {
 	char online[256], enabled[256];
 
-	if (strcmp(hvk_dev_path(), "/dev/hvk"))
+	if (hvk_testing_kvm())
 		SKIP(return, "hvk's debugfs only");
 	ASSERT_EQ(0, hvk_read_line("/sys/devices/system/cpu/online",
 				   online, sizeof(online)));

@@ -24,13 +24,11 @@ FIXTURE(hotplug) {
 
 FIXTURE_SETUP(hotplug)
 {
-	const char *dir = getenv("HVK_MODULE_DIR");
 	struct stat st;
 
 	if (stat(CPU1_ONLINE, &st))
 		SKIP(return, "needs a second CPU that can go offline");
-	snprintf(self->module, sizeof(self->module), "%s/hvk.ko",
-		 dir && *dir ? dir : "/lib/modules/hvk");
+	hvk_module_path(self->module, sizeof(self->module));
 	ASSERT_FALSE(hvk_module_loaded("hvk"));
 	ASSERT_EQ(0, hvk_write_str(CPU1_ONLINE, "1"));
 }

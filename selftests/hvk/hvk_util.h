@@ -21,6 +21,20 @@ static inline const char *hvk_dev_path(void)
 	return dev && *dev ? dev : "/dev/hvk";
 }
 
+/* Is this a baseline run against KVM rather than hvk? */
+static inline bool hvk_testing_kvm(void)
+{
+	return strstr(hvk_dev_path(), "kvm") != NULL;
+}
+
+/* Where hvk.ko is: $HVK_MODULE_DIR, or /lib/modules/hvk in the test machine. */
+static inline void hvk_module_path(char *buf, size_t len)
+{
+	const char *dir = getenv("HVK_MODULE_DIR");
+
+	snprintf(buf, len, "%s/hvk.ko", dir && *dir ? dir : "/lib/modules/hvk");
+}
+
 /* Read the first line of a file, without its newline.  0 or -errno. */
 static inline int hvk_read_line(const char *path, char *buf, size_t len)
 {

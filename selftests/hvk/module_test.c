@@ -9,24 +9,6 @@
 #include "kselftest_harness.h"
 #include "hvk_util.h"
 
-static const char *module_dir(const char *var, const char *dflt)
-{
-	const char *dir = getenv(var);
-
-	return dir && *dir ? dir : dflt;
-}
-
-static void module_path(char *buf, size_t len, const char *var,
-			const char *dflt, const char *file)
-{
-	snprintf(buf, len, "%s/%s", module_dir(var, dflt), file);
-}
-
-static void hvk_path(char *buf, size_t len)
-{
-	module_path(buf, len, "HVK_MODULE_DIR", "/lib/modules/hvk", "hvk.ko");
-}
-
 static bool cpu_has_flag(const char *flag)
 {
 	char line[4096], word[34];
@@ -79,7 +61,7 @@ TEST(load_unload_cycles)
 	int i;
 
 	ASSERT_FALSE(hvk_module_loaded("hvk")) TH_LOG("unload hvk first");
-	hvk_path(path, sizeof(path));
+	hvk_module_path(path, sizeof(path));
 	for (i = 0; i < 20; i++) {
 		ASSERT_EQ(0, hvk_load_module(path)) TH_LOG("load %d", i);
 		EXPECT_EQ(0, stat("/dev/hvk", &st)) TH_LOG("cycle %d", i);
@@ -89,25 +71,30 @@ TEST(load_unload_cycles)
 	}
 }
 
+/* Load or unload KVM with modprobe, as a user would.  0 on success. */
+static int kvm_modprobe(const char *opt, const char *vendor)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "modprobe %s %s", opt, vendor);
+	return system(cmd);
+}
+
 TEST(busy_when_kvm_owns_virtualization)
 {
 	const char *vendor = cpu_has_flag("vmx") ? "kvm_intel" : "kvm_amd";
-	const char *vendor_file = cpu_has_flag("vmx") ? "kvm-intel.ko" : "kvm-amd.ko";
 	char path[256];
 	int kmsg, kvm, vm;
 
 	ASSERT_FALSE(hvk_module_loaded("hvk"));
 	ASSERT_FALSE(hvk_module_loaded("kvm"));
-	module_path(path, sizeof(path), "KVM_MODULE_DIR", "/lib/modules/kvm", "kvm.ko");
-	ASSERT_EQ(0, hvk_load_module(path));
-	module_path(path, sizeof(path), "KVM_MODULE_DIR", "/lib/modules/kvm", vendor_file);
-	ASSERT_EQ(0, hvk_load_module(path));
+	ASSERT_EQ(0, kvm_modprobe("", vendor));
 
 	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	ASSERT_LE(0, kmsg);
 	ASSERT_LE(0, lseek(kmsg, 0, SEEK_END));
 
-	hvk_path(path, sizeof(path));
+	hvk_module_path(path, sizeof(path));
 	EXPECT_EQ(-EBUSY, hvk_load_module(path));
 	EXPECT_FALSE(hvk_module_loaded("hvk"));
 	EXPECT_TRUE(kmsg_since_contains(kmsg, "already in use"));
@@ -121,8 +108,8 @@ TEST(busy_when_kvm_owns_virtualization)
 	close(vm);
 	close(kvm);
 
-	ASSERT_EQ(0, hvk_unload_module(vendor));
-	ASSERT_EQ(0, hvk_unload_module("kvm"));
+	ASSERT_EQ(0, kvm_modprobe("-r", vendor));
+	ASSERT_FALSE(hvk_module_loaded("kvm"));
 
 	/* And with KVM gone, hvk loads on every CPU. */
 	ASSERT_EQ(0, hvk_load_module(path));
