@@ -1,38 +1,184 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * hvk core: the interface between the vendor-neutral core and the vendor
- * backends (module/vmx, module/svm).  The core never asks which vendor it
- * runs on; it calls through the backend's struct hvk_vendor.
+ * hvk core: the structures shared by the vendor-neutral core and the vendor
+ * backends (module/vmx, module/svm), and the interface between them.  The
+ * core never asks which vendor it runs on; it calls through the backend's
+ * struct hvk_vendor.
+ *
+ * Field tags say who may touch a field:
+ *   (i) set once at creation, read-only afterwards
+ *   (o) owned by the vCPU's thread: only under vcpu->mutex
+ *   (l) under the lock named in the comment
+ *   (a) atomic or accessed with READ_ONCE/WRITE_ONCE
  */
 #ifndef HVK_H
 #define HVK_H
 
+#include <linux/kvm.h>
+#include <linux/mutex.h>
+#include <linux/preempt.h>
+#include <linux/refcount.h>
+#include <linux/rwsem.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
+#include <asm/fpu/api.h>
+
+#include "insn.h"
+
+#ifndef CONFIG_PREEMPT_NOTIFIERS
+#error "hvk needs CONFIG_PREEMPT_NOTIFIERS (selected by CONFIG_KVM)"
+#endif
+
+/* Limits reported through KVM_CHECK_EXTENSION. */
+#define HVK_MAX_VCPUS		64
+#define HVK_MAX_VCPU_ID		HVK_MAX_VCPUS	/* ids 0 .. HVK_MAX_VCPU_ID - 1 */
+#define HVK_NR_MEMSLOTS		32
+
+/* Offset, in pages, of the PIO data page in the vCPU mmap (KVM's value). */
+#define HVK_PIO_PAGE_OFFSET	1
+#define HVK_VCPU_MMAP_PAGES	2
+
+struct hvk_vm;
+struct hvk_vcpu;
+
+/* A guest memory slot: guest frames [gfn, gfn + npages) at host address hva. */
+struct hvk_memslot {
+	u64 gfn;
+	u64 npages;
+	unsigned long hva;
+	u32 flags;
+};
 
 /*
- * A vendor backend.  Every callback except ->present() and ->check_support()
- * is called only after ->check_support() succeeded.
+ * Second-level page table (EPT or NPT): 4 levels of 512 entries, built on
+ * demand from the memslots.  Leaves hold pinned host pages; an entry that
+ * is zapped keeps its frame number until the TLBs are flushed and the page
+ * is unpinned (mmu/mmu.c).
+ */
+struct hvk_mmu_format {
+	u64 present;		/* bits that make an entry present */
+	u64 table;		/* bits of an entry pointing to a table */
+	u64 leaf_rw;		/* bits of a writable 4 KiB leaf */
+};
+
+struct hvk_mmu {
+	u64 *root;				/* (i) top-level table */
+	const struct hvk_mmu_format *fmt;	/* (i) */
+	spinlock_t lock;			/* protects the tables */
+	unsigned long nr_tables;		/* (l: lock) pages of tables */
+};
+
+struct hvk_vm {
+	struct mm_struct *mm;			/* (i) the creator's, mmgrab'd */
+	refcount_t refs;			/* (a) VM fd + each vCPU fd */
+
+	struct mutex lock;			/* vCPU creation */
+	struct hvk_vcpu *vcpus[HVK_MAX_VCPU_ID];/* (l: lock) by id */
+	unsigned int nr_vcpus;			/* (l: lock) */
+
+	/* Memslots: written under slots_lock for write, read under read. */
+	struct rw_semaphore slots_lock;
+	struct hvk_memslot slots[HVK_NR_MEMSLOTS];
+
+	struct hvk_mmu mmu;
+};
+
+/* vcpu->mode: may the vCPU be in guest mode (and need a kick)? */
+enum hvk_vcpu_mode {
+	HVK_OUTSIDE_GUEST_MODE,
+	HVK_IN_GUEST_MODE,
+};
+
+/* vcpu->requests: work for the vCPU before its next entry. */
+enum hvk_request {
+	HVK_REQ_TLB_FLUSH,	/* flush this VM's guest-physical TLB entries */
+};
+
+/* General-purpose registers, in the hardware's numbering. */
+enum hvk_reg {
+	HVK_RAX, HVK_RCX, HVK_RDX, HVK_RBX, HVK_RSP, HVK_RBP, HVK_RSI, HVK_RDI,
+	HVK_R8, HVK_R9, HVK_R10, HVK_R11, HVK_R12, HVK_R13, HVK_R14, HVK_R15,
+	HVK_NR_GPRS
+};
+
+/* A port I/O exit to user space waiting for its completion. */
+struct hvk_pio {
+	u16 port;
+	u8 size;		/* 1, 2 or 4 */
+	bool in;
+	bool string;
+	bool rep;
+	u32 count;		/* elements in the data page */
+	u64 rip;		/* RIP of the instruction */
+	u64 next_rip;		/* RIP after it */
+	int seg;		/* string: OUTS source segment, enum hvk_sreg */
+	u8 addr_bytes;		/* string: address size, 2, 4 or 8 */
+};
+
+struct hvk_vcpu {
+	struct hvk_vm *vm;			/* (i) */
+	unsigned int id;			/* (i) */
+	struct kvm_run *run;			/* (i) mmap page 0 */
+	void *pio_data;				/* (i) mmap page 1 */
+	struct mutex mutex;			/* serializes vCPU ioctls */
+	struct preempt_notifier preempt_notifier;
+
+	int cpu;				/* (a) loaded on, or -1 */
+	int mode;				/* (a) enum hvk_vcpu_mode */
+	unsigned long requests;			/* (a) enum hvk_request bits */
+
+	/*
+	 * Architectural state the core owns.  The backend loads RIP, RSP and
+	 * RFLAGS (and RAX on SVM) into the VMCS or VMCB before every entry and
+	 * reads them back after every exit; the other GPRs are switched by the
+	 * entry code itself.
+	 */
+	unsigned long regs[HVK_NR_GPRS];	/* (o) */
+	u64 rip;				/* (o) */
+	u64 rflags;				/* (o) */
+	u64 cr8;				/* (o) no local APIC yet */
+	u64 apic_base;				/* (o) */
+
+	/* An exception to deliver at the next entry. */
+	struct {
+		bool pending;
+		u8 vector;
+		bool has_error_code;
+		u32 error_code;
+	} exception;				/* (o) */
+
+	struct hvk_pio pio;			/* (o) valid while pio_pending */
+	bool pio_pending;			/* (o) */
+
+	struct fpu_guest guest_fpu;		/* (o) */
+};
+
+/*
+ * A vendor backend.  Callbacks marked [loaded] run in a vCPU ioctl, with
+ * the vCPU loaded on the current CPU: the thread may sleep or move, and the
+ * preempt notifier (vcpu.c) puts and loads the vCPU around it.
+ *
+ * Exit handlers share one return rule: 1 = enter the guest again, 0 = return
+ * to user space with vcpu->run filled in, < 0 = error returned by KVM_RUN.
  */
 struct hvk_vendor {
 	const char *name;	/* "VMX" or "SVM", for messages */
 
+	/* --- system: module load and per-CPU enablement --- */
+
 	/* Does this CPU implement the extension at all (raw CPUID)? */
 	bool (*present)(void);
-	/*
-	 * Does it have everything hvk needs?  0, or -ENODEV after printing
-	 * one line naming the missing feature.
-	 */
+	/* 0, or -ENODEV after printing one line naming what is missing. */
 	int (*check_support)(void);
-
 	/* Allocate and free per-CPU state for every possible CPU. */
 	int (*setup)(void);
 	void (*unsetup)(void);
-
 	/*
 	 * Enter and leave virtualization on the calling CPU (preemption
 	 * disabled).  ->enable_cpu() returns -EBUSY when another hypervisor
 	 * already owns the extension, -EIO when the CPU refused.
-	 * ->disable_cpu() is a no-op on a CPU that is not enabled.
+	 * ->disable_cpu() is a no-op on a CPU that is not enabled; it also
+	 * makes every VMCS loaded on the CPU inactive.
 	 * ->emergency_disable_cpu() does only what a crash or emergency
 	 * reboot needs, from NMI context.
 	 */
@@ -41,10 +187,56 @@ struct hvk_vendor {
 	void (*emergency_disable_cpu)(void);
 	/* Is virtualization on in the calling CPU's hardware state? */
 	bool (*cpu_enabled)(void);
+
+	/* --- second-level paging --- */
+	const struct hvk_mmu_format *mmu_format;
+
+	/* --- vCPUs --- */
+
+	/* Size of the backend's vCPU, which embeds struct hvk_vcpu first. */
+	size_t vcpu_size;
+	/*
+	 * Create the hardware state (VMCS or VMCB) in the architectural reset
+	 * state (SDM Vol. 3, 10.1.1; APM Vol. 2, 14.1.3); ->vcpu_free undoes
+	 * it and may be called on a vCPU whose ->vcpu_init failed.
+	 */
+	int (*vcpu_init)(struct hvk_vcpu *vcpu);
+	void (*vcpu_free)(struct hvk_vcpu *vcpu);
+	/*
+	 * Make the vCPU current on @cpu, or stop it being current; called
+	 * with preemption disabled, from the vCPU ioctls and the preempt
+	 * notifier.
+	 */
+	void (*vcpu_load)(struct hvk_vcpu *vcpu, int cpu);
+	void (*vcpu_put)(struct hvk_vcpu *vcpu);
+
+	/*
+	 * Enter the guest and return at the next VM exit, with interrupts
+	 * disabled [loaded].  @flush_tlb: flush the VM's guest-physical and
+	 * combined TLB entries before entering.  Also delivers
+	 * vcpu->exception, if pending.
+	 */
+	void (*run)(struct hvk_vcpu *vcpu, bool flush_tlb);
+	/* Handle the exit ->run returned from; may sleep [loaded]. */
+	int (*handle_exit)(struct hvk_vcpu *vcpu);
+
+	/* Segments, control registers, EFER, descriptor tables [loaded]. */
+	void (*get_sregs)(struct hvk_vcpu *vcpu, struct kvm_sregs *sregs);
+	/* @sregs has passed hvk_sregs_valid(). */
+	void (*set_sregs)(struct hvk_vcpu *vcpu, const struct kvm_sregs *sregs);
+	void (*get_segment)(struct hvk_vcpu *vcpu, struct kvm_segment *seg,
+			    enum hvk_sreg sreg);
+	u64 (*get_cr)(struct hvk_vcpu *vcpu, int cr);	/* 0, 3 or 4 */
+	u64 (*get_efer)(struct hvk_vcpu *vcpu);
+	/* Values that passed hvk_cr0_valid() etc. for the current state. */
+	void (*set_cr0)(struct hvk_vcpu *vcpu, u64 cr0);
+	void (*set_cr4)(struct hvk_vcpu *vcpu, u64 cr4);
+	void (*set_efer)(struct hvk_vcpu *vcpu, u64 efer);
 };
 
 extern const struct hvk_vendor hvk_vmx_vendor;
 extern const struct hvk_vendor hvk_svm_vendor;
+extern const struct hvk_vendor *hvk_vendor;	/* (i) chosen at load */
 
 struct dentry;
 
@@ -55,5 +247,68 @@ extern struct dentry *hvk_debugfs_dir;
 int hvk_virt_init(const struct hvk_vendor *vendor);
 void hvk_virt_exit(void);
 unsigned int hvk_virt_count_enabled(void);
+
+/* vm.c */
+int hvk_create_vm(unsigned long type);
+long hvk_check_extension(struct hvk_vm *vm, unsigned long cap);
+void hvk_vm_get(struct hvk_vm *vm);
+void hvk_vm_put(struct hvk_vm *vm);
+const struct hvk_memslot *hvk_find_memslot(struct hvk_vm *vm, u64 gfn);
+int hvk_read_guest(struct hvk_vm *vm, u64 gpa, void *buf, unsigned int len);
+int hvk_write_guest(struct hvk_vm *vm, u64 gpa, const void *buf,
+		    unsigned int len);
+void hvk_vm_request_all(struct hvk_vm *vm, enum hvk_request req);
+
+/* vcpu.c */
+int hvk_create_vcpu(struct hvk_vm *vm, unsigned long id);
+void hvk_vcpu_destroy(struct hvk_vcpu *vcpu);
+
+/*
+ * exits.c: vendor-neutral exit handling, called by the backends' handlers.
+ * Each returns per the exit-handler rule above.
+ */
+int hvk_handle_io(struct hvk_vcpu *vcpu, u16 port, u8 size, bool in,
+		  bool string, bool rep, u8 addr_bytes, u64 next_rip);
+int hvk_handle_cpuid(struct hvk_vcpu *vcpu, u64 next_rip);
+int hvk_handle_hlt(struct hvk_vcpu *vcpu, u64 next_rip);
+int hvk_handle_rdmsr(struct hvk_vcpu *vcpu, u64 next_rip);
+int hvk_handle_wrmsr(struct hvk_vcpu *vcpu, u64 next_rip);
+int hvk_handle_cr_write(struct hvk_vcpu *vcpu, int cr, u64 val, u64 next_rip);
+int hvk_handle_shutdown(struct hvk_vcpu *vcpu);
+int hvk_handle_ept_npt_fault(struct hvk_vcpu *vcpu, u64 gpa);
+int hvk_exit_fail_entry(struct hvk_vcpu *vcpu, u64 hw_reason);
+int hvk_exit_unhandled(struct hvk_vcpu *vcpu, u64 hw_reason, u64 info1,
+		       u64 info2);
+int hvk_exit_emulation_failed(struct hvk_vcpu *vcpu);
+void hvk_queue_exception(struct hvk_vcpu *vcpu, u8 vector, bool has_error,
+			 u32 error_code);
+/* Fetch and decode the instruction at CS:RIP (insn.h).  0 or < 0. */
+int hvk_decode_at_rip(struct hvk_vcpu *vcpu, struct hvk_insn *insn);
+/* Code segment size: 16, 32 or 64. */
+int hvk_cs_mode(struct hvk_vcpu *vcpu);
+/* Finish the port I/O that the last exit to user space asked for. */
+int hvk_complete_pio(struct hvk_vcpu *vcpu);
+
+/* cpuid.c: what CPUID tells the guest. */
+void hvk_cpuid(struct hvk_vcpu *vcpu, u32 leaf, u32 subleaf, u32 regs[4]);
+
+/* cr.c: architectural checks shared by the ioctls and the exit handlers. */
+bool hvk_sregs_valid(const struct kvm_sregs *sregs);
+bool hvk_cr0_valid(struct hvk_vcpu *vcpu, u64 cr0);
+bool hvk_cr4_valid(struct hvk_vcpu *vcpu, u64 cr4);
+bool hvk_efer_valid(struct hvk_vcpu *vcpu, u64 efer);
+
+/* guest.c: entering and leaving guest context (timing, RCU, lockdep). */
+void hvk_guest_state_enter_irqoff(void);
+void hvk_guest_state_exit_irqoff(void);
+
+/* mmu/mmu.c */
+int hvk_mmu_init(struct hvk_mmu *mmu, const struct hvk_mmu_format *fmt);
+void hvk_mmu_destroy(struct hvk_mmu *mmu);
+int hvk_mmu_map(struct hvk_vm *vm, u64 gfn);
+void hvk_mmu_zap_range(struct hvk_vm *vm, u64 gfn, u64 npages);
+
+/* mmu/walk.c: guest virtual to guest physical, as the vCPU sees it. */
+int hvk_gva_to_gpa(struct hvk_vcpu *vcpu, u64 gva, bool write, u64 *gpa);
 
 #endif /* HVK_H */

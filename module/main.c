@@ -21,16 +21,7 @@ static const struct hvk_vendor *const hvk_vendors[] = {
 	&hvk_svm_vendor,
 };
 
-static const struct hvk_vendor *hvk_vendor;	/* (i) chosen at load */
-
-/*
- * KVM_CHECK_EXTENSION: capabilities are reported as they are implemented;
- * so far the device answers only the two base ioctls, which need none.
- */
-static long hvk_check_extension(unsigned long cap)
-{
-	return 0;
-}
+const struct hvk_vendor *hvk_vendor;	/* (i) chosen at load */
 
 static long hvk_dev_ioctl(struct file *filp, unsigned int ioctl,
 			  unsigned long arg)
@@ -41,7 +32,13 @@ static long hvk_dev_ioctl(struct file *filp, unsigned int ioctl,
 			return -EINVAL;
 		return KVM_API_VERSION;
 	case KVM_CHECK_EXTENSION:
-		return hvk_check_extension(arg);
+		return hvk_check_extension(NULL, arg);
+	case KVM_CREATE_VM:
+		return hvk_create_vm(arg);
+	case KVM_GET_VCPU_MMAP_SIZE:
+		if (arg)
+			return -EINVAL;
+		return HVK_VCPU_MMAP_PAGES * PAGE_SIZE;
 	default:
 		return -ENOTTY;
 	}
@@ -87,6 +84,8 @@ static int __init hvk_init(void)
 	if (r)
 		return r;
 
+	/* vCPUs follow their thread between CPUs (vcpu.c). */
+	preempt_notifier_inc();
 	hvk_debugfs_dir = debugfs_create_dir("hvk", NULL);
 	r = hvk_virt_init(hvk_vendor);
 	if (r)
@@ -104,6 +103,7 @@ err_misc:
 	hvk_virt_exit();
 err_virt:
 	debugfs_remove(hvk_debugfs_dir);
+	preempt_notifier_dec();
 	hvk_vendor->unsetup();
 	return r;
 }
@@ -113,6 +113,7 @@ static void __exit hvk_exit(void)
 	misc_deregister(&hvk_dev);
 	hvk_virt_exit();
 	debugfs_remove(hvk_debugfs_dir);
+	preempt_notifier_dec();
 	hvk_vendor->unsetup();
 }
 

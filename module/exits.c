@@ -1,0 +1,438 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Vendor-neutral handling of VM exits.  The backends decode the hardware's
+ * exit information and call these; each returns per the exit-handler rule:
+ * 1 = enter the guest again, 0 = return to user space with vcpu->run filled
+ * in, < 0 = an error for KVM_RUN.
+ */
+#include <linux/kvm.h>
+#include <linux/mm.h>
+#include <linux/string.h>
+#include <asm/msr-index.h>
+#include <asm/processor-flags.h>
+#include <asm/trapnr.h>
+
+#include "hvk.h"
+
+int hvk_cs_mode(struct hvk_vcpu *vcpu)
+{
+	struct kvm_segment cs;
+
+	hvk_vendor->get_segment(vcpu, &cs, HVK_SREG_CS);
+	if ((hvk_vendor->get_efer(vcpu) & EFER_LMA) && cs.l)
+		return 64;
+	return cs.db ? 32 : 16;
+}
+
+/* Write @val to @reg as an operand of @bytes would: 32-bit writes zero-extend. */
+static void write_sized(unsigned long *reg, u64 val, unsigned int bytes)
+{
+	switch (bytes) {
+	case 1:
+		*reg = (*reg & ~0xffUL) | (val & 0xff);
+		break;
+	case 2:
+		*reg = (*reg & ~0xffffUL) | (val & 0xffff);
+		break;
+	case 4:
+		*reg = (u32)val;
+		break;
+	default:
+		*reg = val;
+	}
+}
+
+static u64 size_mask(unsigned int bytes)
+{
+	return bytes == 8 ? ~0ULL : (1ULL << (bytes * 8)) - 1;
+}
+
+/*
+ * Copy between a buffer and guest linear memory, translating each page as
+ * the vCPU would.  0, or -EFAULT where the translation or the memory fails.
+ */
+static int hvk_access_linear(struct hvk_vcpu *vcpu, u64 la, void *buf,
+			     unsigned int len, bool write)
+{
+	while (len) {
+		unsigned int n = min_t(unsigned int, len,
+				       PAGE_SIZE - offset_in_page(la));
+		u64 gpa;
+		int r;
+
+		r = hvk_gva_to_gpa(vcpu, la, write, &gpa);
+		if (r)
+			return r;
+		r = write ? hvk_write_guest(vcpu->vm, gpa, buf, n) :
+			    hvk_read_guest(vcpu->vm, gpa, buf, n);
+		if (r)
+			return r;
+		la += n;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static u64 hvk_segment_base(struct hvk_vcpu *vcpu, enum hvk_sreg sreg)
+{
+	struct kvm_segment seg;
+
+	/* In 64-bit mode only FS and GS have a base (SDM Vol. 3, 3.4.4). */
+	if (hvk_cs_mode(vcpu) == 64 && sreg != HVK_SREG_FS &&
+	    sreg != HVK_SREG_GS)
+		return 0;
+	hvk_vendor->get_segment(vcpu, &seg, sreg);
+	return seg.base;
+}
+
+int hvk_decode_at_rip(struct hvk_vcpu *vcpu, struct hvk_insn *insn)
+{
+	int mode = hvk_cs_mode(vcpu);
+	u64 la = hvk_segment_base(vcpu, HVK_SREG_CS) + vcpu->rip;
+	unsigned int len = 15, first;
+	u8 buf[15];
+
+	if (mode != 64)
+		la = (u32)la;
+	/* The bytes on a second page matter only if the first page ends. */
+	first = min_t(unsigned int, len, PAGE_SIZE - offset_in_page(la));
+	if (hvk_access_linear(vcpu, la, buf, first, false))
+		return -EFAULT;
+	if (first < len && hvk_access_linear(vcpu, la + first, buf + first,
+					     len - first, false))
+		len = first;
+	return hvk_insn_decode(insn, buf, len, mode);
+}
+
+void hvk_queue_exception(struct hvk_vcpu *vcpu, u8 vector, bool has_error,
+			 u32 error_code)
+{
+	/*
+	 * A second exception while one is pending: #DF, or a triple fault
+	 * after #DF (SDM Vol. 3, 6.15, interrupt 8).  hvk raises only #GP,
+	 * #UD and #PF itself, all of which combine into #DF.
+	 */
+	if (vcpu->exception.pending) {
+		if (vcpu->exception.vector == X86_TRAP_DF) {
+			vcpu->exception.pending = false;
+			vcpu->run->exit_reason = KVM_EXIT_SHUTDOWN;
+			return;
+		}
+		vector = X86_TRAP_DF;
+		has_error = true;
+		error_code = 0;
+	}
+	vcpu->exception.pending = true;
+	vcpu->exception.vector = vector;
+	vcpu->exception.has_error_code = has_error;
+	vcpu->exception.error_code = error_code;
+}
+
+static int hvk_inject_gp(struct hvk_vcpu *vcpu)
+{
+	hvk_queue_exception(vcpu, X86_TRAP_GP, true, 0);
+	return 1;
+}
+
+int hvk_exit_emulation_failed(struct hvk_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
+	run->internal.ndata = 1;
+	run->internal.data[0] = vcpu->rip;
+	return 0;
+}
+
+int hvk_exit_unhandled(struct hvk_vcpu *vcpu, u64 hw_reason, u64 info1,
+		       u64 info2)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON;
+	run->internal.ndata = 4;
+	run->internal.data[0] = hw_reason;
+	run->internal.data[1] = info1;
+	run->internal.data[2] = info2;
+	run->internal.data[3] = READ_ONCE(vcpu->cpu);
+	return 0;
+}
+
+int hvk_exit_fail_entry(struct hvk_vcpu *vcpu, u64 hw_reason)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->exit_reason = KVM_EXIT_FAIL_ENTRY;
+	run->fail_entry.hardware_entry_failure_reason = hw_reason;
+	run->fail_entry.cpu = READ_ONCE(vcpu->cpu);
+	return 0;
+}
+
+int hvk_handle_shutdown(struct hvk_vcpu *vcpu)
+{
+	vcpu->run->exit_reason = KVM_EXIT_SHUTDOWN;
+	return 0;
+}
+
+int hvk_handle_hlt(struct hvk_vcpu *vcpu, u64 next_rip)
+{
+	/* No in-kernel interrupt controller: user space decides what next. */
+	vcpu->rip = next_rip;
+	vcpu->run->exit_reason = KVM_EXIT_HLT;
+	return 0;
+}
+
+/* --- port I/O ------------------------------------------------------------ */
+
+/*
+ * The elements of a string I/O instruction handled in one exit: as many as
+ * REP asks for, at most a page of data.  For OUTS, the data is read here;
+ * for INS it is written at completion.
+ */
+static int hvk_string_io_prepare(struct hvk_vcpu *vcpu)
+{
+	struct hvk_pio *pio = &vcpu->pio;
+	u64 amask = size_mask(pio->addr_bytes);
+	unsigned int i, n = 1;
+	int step, ptr_reg;
+	u64 base, ptr;
+
+	if (pio->rep) {
+		u64 count = vcpu->regs[HVK_RCX] & amask;
+
+		if (!count) {
+			vcpu->rip = pio->next_rip;
+			return 1;
+		}
+		n = min_t(u64, count, PAGE_SIZE / pio->size);
+	}
+	pio->count = n;
+	if (pio->in)
+		return 0;
+
+	ptr_reg = HVK_RSI;
+	step = vcpu->rflags & X86_EFLAGS_DF ? -pio->size : pio->size;
+	base = hvk_segment_base(vcpu, pio->seg);
+	ptr = vcpu->regs[ptr_reg] & amask;
+	for (i = 0; i < n; i++) {
+		u64 la = base + ((ptr + (s64)i * step) & amask);
+
+		if (hvk_cs_mode(vcpu) != 64)
+			la = (u32)la;
+		if (hvk_access_linear(vcpu, la, vcpu->pio_data + i * pio->size,
+				      pio->size, false))
+			return hvk_exit_emulation_failed(vcpu);
+	}
+	return 0;
+}
+
+static int hvk_string_io_complete(struct hvk_vcpu *vcpu)
+{
+	struct hvk_pio *pio = &vcpu->pio;
+	u64 amask = size_mask(pio->addr_bytes);
+	int ptr_reg = pio->in ? HVK_RDI : HVK_RSI;
+	int step = vcpu->rflags & X86_EFLAGS_DF ? -pio->size : pio->size;
+	u64 ptr = vcpu->regs[ptr_reg] & amask;
+	unsigned int i;
+
+	if (pio->in) {
+		/* INS stores through ES:RDI; no override (SDM Vol. 2, INS). */
+		u64 base = hvk_segment_base(vcpu, HVK_SREG_ES);
+
+		for (i = 0; i < pio->count; i++) {
+			u64 la = base + ((ptr + (s64)i * step) & amask);
+
+			if (hvk_cs_mode(vcpu) != 64)
+				la = (u32)la;
+			if (hvk_access_linear(vcpu, la,
+					      vcpu->pio_data + i * pio->size,
+					      pio->size, true))
+				return hvk_exit_emulation_failed(vcpu);
+		}
+	}
+	write_sized(&vcpu->regs[ptr_reg], ptr + (s64)pio->count * step,
+		    pio->addr_bytes);
+	if (pio->rep) {
+		u64 left = (vcpu->regs[HVK_RCX] & amask) - pio->count;
+
+		write_sized(&vcpu->regs[HVK_RCX], left, pio->addr_bytes);
+		/* Not done: the guest executes the instruction again. */
+		if (left)
+			return 1;
+	}
+	vcpu->rip = pio->next_rip;
+	return 1;
+}
+
+int hvk_handle_io(struct hvk_vcpu *vcpu, u16 port, u8 size, bool in,
+		  bool string, bool rep, u8 addr_bytes, u64 next_rip)
+{
+	struct hvk_pio *pio = &vcpu->pio;
+	struct kvm_run *run = vcpu->run;
+	int r;
+
+	*pio = (struct hvk_pio) {
+		.port = port, .size = size, .in = in, .string = string,
+		.rep = rep, .count = 1, .rip = vcpu->rip, .next_rip = next_rip,
+		.seg = HVK_SREG_DS, .addr_bytes = addr_bytes,
+	};
+	if (string) {
+		struct hvk_insn insn;
+
+		/* OUTS may name another segment than DS. */
+		if (!in) {
+			if (hvk_decode_at_rip(vcpu, &insn))
+				return hvk_exit_emulation_failed(vcpu);
+			if (insn.seg_override >= 0)
+				pio->seg = insn.seg_override;
+		}
+		r = hvk_string_io_prepare(vcpu);
+		if (r || vcpu->run->exit_reason == KVM_EXIT_INTERNAL_ERROR)
+			return r;
+	} else if (!in) {
+		memcpy(vcpu->pio_data, &vcpu->regs[HVK_RAX], size);
+	}
+
+	run->exit_reason = KVM_EXIT_IO;
+	run->io.direction = in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
+	run->io.size = size;
+	run->io.port = port;
+	run->io.count = pio->count;
+	run->io.data_offset = HVK_PIO_PAGE_OFFSET * PAGE_SIZE;
+	vcpu->pio_pending = true;
+	return 0;
+}
+
+int hvk_complete_pio(struct hvk_vcpu *vcpu)
+{
+	struct hvk_pio *pio = &vcpu->pio;
+	u64 val = 0;
+
+	/* User space moved the vCPU elsewhere: the I/O is abandoned. */
+	if (vcpu->rip != pio->rip)
+		return 1;
+	if (pio->string)
+		return hvk_string_io_complete(vcpu);
+	if (pio->in) {
+		memcpy(&val, vcpu->pio_data, pio->size);
+		write_sized(&vcpu->regs[HVK_RAX], val, pio->size);
+	}
+	vcpu->rip = pio->next_rip;
+	return 1;
+}
+
+/* --- CPUID, MSRs, control registers -------------------------------------- */
+
+int hvk_handle_cpuid(struct hvk_vcpu *vcpu, u64 next_rip)
+{
+	u32 regs[4];
+
+	hvk_cpuid(vcpu, vcpu->regs[HVK_RAX], vcpu->regs[HVK_RCX], regs);
+	/* CPUID writes 32-bit registers: the upper halves are cleared. */
+	vcpu->regs[HVK_RAX] = regs[0];
+	vcpu->regs[HVK_RBX] = regs[1];
+	vcpu->regs[HVK_RCX] = regs[2];
+	vcpu->regs[HVK_RDX] = regs[3];
+	vcpu->rip = next_rip;
+	return 1;
+}
+
+int hvk_handle_rdmsr(struct hvk_vcpu *vcpu, u64 next_rip)
+{
+	u32 msr = vcpu->regs[HVK_RCX];
+	u64 val;
+
+	switch (msr) {
+	case MSR_EFER:
+		val = hvk_vendor->get_efer(vcpu);
+		break;
+	case MSR_IA32_APICBASE:
+		val = vcpu->apic_base;
+		break;
+	default:
+		return hvk_inject_gp(vcpu);
+	}
+	vcpu->regs[HVK_RAX] = (u32)val;
+	vcpu->regs[HVK_RDX] = val >> 32;
+	vcpu->rip = next_rip;
+	return 1;
+}
+
+int hvk_handle_wrmsr(struct hvk_vcpu *vcpu, u64 next_rip)
+{
+	u32 msr = vcpu->regs[HVK_RCX];
+	u64 val = (u32)vcpu->regs[HVK_RAX] | (vcpu->regs[HVK_RDX] << 32);
+	u64 old;
+
+	switch (msr) {
+	case MSR_EFER:
+		/* EFER.LMA is the CPU's to set (SDM Vol. 3, 10.8.5). */
+		old = hvk_vendor->get_efer(vcpu);
+		val = (val & ~EFER_LMA) | (old & EFER_LMA);
+		if (!hvk_efer_valid(vcpu, val))
+			return hvk_inject_gp(vcpu);
+		hvk_vendor->set_efer(vcpu, val);
+		break;
+	default:
+		return hvk_inject_gp(vcpu);
+	}
+	vcpu->rip = next_rip;
+	return 1;
+}
+
+int hvk_handle_cr_write(struct hvk_vcpu *vcpu, int cr, u64 val, u64 next_rip)
+{
+	u64 efer;
+	bool lma;
+
+	switch (cr) {
+	case 0:
+		if (!hvk_cr0_valid(vcpu, val))
+			return hvk_inject_gp(vcpu);
+		hvk_vendor->set_cr0(vcpu, val);
+		/* Paging with EFER.LME on activates IA-32e mode, off leaves it. */
+		efer = hvk_vendor->get_efer(vcpu);
+		lma = (val & X86_CR0_PG) && (efer & EFER_LME);
+		if (lma != !!(efer & EFER_LMA))
+			hvk_vendor->set_efer(vcpu, lma ? efer | EFER_LMA :
+							 efer & ~EFER_LMA);
+		break;
+	case 4:
+		if (!hvk_cr4_valid(vcpu, val))
+			return hvk_inject_gp(vcpu);
+		hvk_vendor->set_cr4(vcpu, val);
+		break;
+	case 8:
+		if (val & ~0xfULL)
+			return hvk_inject_gp(vcpu);
+		vcpu->cr8 = val;
+		break;
+	default:
+		return hvk_exit_unhandled(vcpu, 0, cr, val);
+	}
+	vcpu->rip = next_rip;
+	return 1;
+}
+
+/* --- second-level page faults -------------------------------------------- */
+
+int hvk_handle_ept_npt_fault(struct hvk_vcpu *vcpu, u64 gpa)
+{
+	int r = hvk_mmu_map(vcpu->vm, gpa >> PAGE_SHIFT);
+
+	if (r == -ENOENT) {
+		/* No memory there: device emulation (MMIO) does not exist yet. */
+		struct kvm_run *run = vcpu->run;
+
+		run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+		run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
+		run->internal.ndata = 2;
+		run->internal.data[0] = vcpu->rip;
+		run->internal.data[1] = gpa;
+		return 0;
+	}
+	return r ? r : 1;
+}

@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vCPUs: the vCPU file descriptor, its shared kvm_run page, register state
+ * ioctls and the run loop.
+ *
+ * A vCPU is "loaded" on a CPU while one of its ioctls runs: its VMCS is
+ * current there (VMX) and host state the backend switches is set up.  A
+ * preempt notifier puts it when the thread is scheduled out and loads it
+ * again on whatever CPU the thread resumes on, so that exit handlers may
+ * sleep.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <asm/processor-flags.h>
+
+#include "hvk.h"
+
+static struct hvk_vcpu *preempt_notifier_to_vcpu(struct preempt_notifier *pn)
+{
+	return container_of(pn, struct hvk_vcpu, preempt_notifier);
+}
+
+static void hvk_sched_in(struct preempt_notifier *pn, int cpu)
+{
+	struct hvk_vcpu *vcpu = preempt_notifier_to_vcpu(pn);
+
+	hvk_vendor->vcpu_load(vcpu, cpu);
+	WRITE_ONCE(vcpu->cpu, cpu);
+}
+
+static void hvk_sched_out(struct preempt_notifier *pn, struct task_struct *next)
+{
+	hvk_vendor->vcpu_put(preempt_notifier_to_vcpu(pn));
+}
+
+static struct preempt_ops hvk_preempt_ops = {
+	.sched_in = hvk_sched_in,
+	.sched_out = hvk_sched_out,
+};
+
+static void hvk_vcpu_load(struct hvk_vcpu *vcpu)
+{
+	int cpu = get_cpu();
+
+	preempt_notifier_register(&vcpu->preempt_notifier);
+	hvk_vendor->vcpu_load(vcpu, cpu);
+	WRITE_ONCE(vcpu->cpu, cpu);
+	put_cpu();
+}
+
+static void hvk_vcpu_put(struct hvk_vcpu *vcpu)
+{
+	preempt_disable();
+	hvk_vendor->vcpu_put(vcpu);
+	preempt_notifier_unregister(&vcpu->preempt_notifier);
+	preempt_enable();
+}
+
+/* One entry into the guest and the handling of the exit that ends it. */
+static int hvk_vcpu_enter_guest(struct hvk_vcpu *vcpu)
+{
+	bool flush;
+
+	preempt_disable();
+	local_irq_disable();
+	WRITE_ONCE(vcpu->mode, HVK_IN_GUEST_MODE);
+	/*
+	 * Pairs with the barrier in hvk_vm_request_all(): either the
+	 * requester sees IN_GUEST_MODE and kicks, or this sees the request.
+	 * A signal or a kick arriving from here on is an interrupt pending at
+	 * entry, which exits the guest at once.
+	 */
+	smp_mb();
+	if (signal_pending(current) || need_resched()) {
+		WRITE_ONCE(vcpu->mode, HVK_OUTSIDE_GUEST_MODE);
+		local_irq_enable();
+		preempt_enable();
+		return 1;
+	}
+	flush = test_and_clear_bit(HVK_REQ_TLB_FLUSH, &vcpu->requests);
+
+	hvk_vendor->run(vcpu, flush);
+
+	WRITE_ONCE(vcpu->mode, HVK_OUTSIDE_GUEST_MODE);
+	local_irq_enable();
+	preempt_enable();
+
+	return hvk_vendor->handle_exit(vcpu);
+}
+
+static int hvk_vcpu_run(struct hvk_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	int r = 1;
+
+	if (vcpu->pio_pending) {
+		vcpu->pio_pending = false;
+		r = hvk_complete_pio(vcpu);
+		if (r <= 0)
+			return r;
+	}
+	if (READ_ONCE(run->HVK_IMMEDIATE_EXIT)) {
+		run->exit_reason = KVM_EXIT_INTR;
+		return -EINTR;
+	}
+
+	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, true);
+	for (;;) {
+		if (signal_pending(current)) {
+			run->exit_reason = KVM_EXIT_INTR;
+			r = -EINTR;
+			break;
+		}
+		r = hvk_vcpu_enter_guest(vcpu);
+		if (r <= 0)
+			break;
+		cond_resched();
+	}
+	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, false);
+	return r;
+}
+
+static void hvk_get_regs(struct hvk_vcpu *vcpu, struct kvm_regs *regs)
+{
+	unsigned long *g = vcpu->regs;
+
+	*regs = (struct kvm_regs) {
+		.rax = g[HVK_RAX], .rbx = g[HVK_RBX], .rcx = g[HVK_RCX],
+		.rdx = g[HVK_RDX], .rsi = g[HVK_RSI], .rdi = g[HVK_RDI],
+		.rsp = g[HVK_RSP], .rbp = g[HVK_RBP],
+		.r8 = g[HVK_R8], .r9 = g[HVK_R9], .r10 = g[HVK_R10],
+		.r11 = g[HVK_R11], .r12 = g[HVK_R12], .r13 = g[HVK_R13],
+		.r14 = g[HVK_R14], .r15 = g[HVK_R15],
+		.rip = vcpu->rip, .rflags = vcpu->rflags,
+	};
+}
+
+static void hvk_set_regs(struct hvk_vcpu *vcpu, const struct kvm_regs *regs)
+{
+	unsigned long *g = vcpu->regs;
+
+	g[HVK_RAX] = regs->rax;
+	g[HVK_RBX] = regs->rbx;
+	g[HVK_RCX] = regs->rcx;
+	g[HVK_RDX] = regs->rdx;
+	g[HVK_RSI] = regs->rsi;
+	g[HVK_RDI] = regs->rdi;
+	g[HVK_RSP] = regs->rsp;
+	g[HVK_RBP] = regs->rbp;
+	g[HVK_R8] = regs->r8;
+	g[HVK_R9] = regs->r9;
+	g[HVK_R10] = regs->r10;
+	g[HVK_R11] = regs->r11;
+	g[HVK_R12] = regs->r12;
+	g[HVK_R13] = regs->r13;
+	g[HVK_R14] = regs->r14;
+	g[HVK_R15] = regs->r15;
+	vcpu->rip = regs->rip;
+	/* Bit 1 of RFLAGS always reads as 1 (SDM Vol. 1, 3.4.3). */
+	vcpu->rflags = regs->rflags | X86_EFLAGS_FIXED;
+	/* New registers: an exception raised for the old ones is void. */
+	vcpu->exception.pending = false;
+}
+
+/* APIC base MSR: base address, BSP (8), x2APIC (10, not offered), enable (11). */
+static bool hvk_apic_base_valid(u64 apic_base)
+{
+	return !(apic_base & ~(GENMASK_ULL(51, 12) | BIT_ULL(8) | BIT_ULL(11)));
+}
+
+static int hvk_set_sregs(struct hvk_vcpu *vcpu, const struct kvm_sregs *sregs)
+{
+	unsigned int i;
+
+	if (!hvk_sregs_valid(sregs) || !hvk_apic_base_valid(sregs->apic_base) ||
+	    sregs->cr8 > 15)
+		return -EINVAL;
+	/* No interrupt can be pending: there is no KVM_INTERRUPT yet. */
+	for (i = 0; i < ARRAY_SIZE(sregs->interrupt_bitmap); i++)
+		if (sregs->interrupt_bitmap[i])
+			return -EINVAL;
+
+	hvk_vendor->set_sregs(vcpu, sregs);
+	vcpu->cr8 = sregs->cr8;
+	vcpu->apic_base = sregs->apic_base;
+	return 0;
+}
+
+static void hvk_get_sregs(struct hvk_vcpu *vcpu, struct kvm_sregs *sregs)
+{
+	memset(sregs, 0, sizeof(*sregs));
+	hvk_vendor->get_sregs(vcpu, sregs);
+	sregs->cr8 = vcpu->cr8;
+	sregs->apic_base = vcpu->apic_base;
+}
+
+static long hvk_vcpu_ioctl(struct file *filp, unsigned int ioctl,
+			   unsigned long arg)
+{
+	struct hvk_vcpu *vcpu = filp->private_data;
+	void __user *argp = (void __user *)arg;
+	union {
+		struct kvm_regs regs;
+		struct kvm_sregs sregs;
+	} *u = NULL;
+	long r;
+
+	if (vcpu->vm->mm != current->mm)
+		return -EIO;
+
+	switch (ioctl) {
+	case KVM_RUN:
+		if (arg)
+			return -EINVAL;
+		break;
+	case KVM_GET_REGS:
+	case KVM_SET_REGS:
+	case KVM_GET_SREGS:
+	case KVM_SET_SREGS:
+		u = kzalloc(sizeof(*u), GFP_KERNEL_ACCOUNT);
+		if (!u)
+			return -ENOMEM;
+		break;
+	default:
+		return -ENOTTY;
+	}
+
+	if (mutex_lock_killable(&vcpu->mutex)) {
+		kfree(u);
+		return -EINTR;
+	}
+	hvk_vcpu_load(vcpu);
+
+	switch (ioctl) {
+	case KVM_RUN:
+		r = hvk_vcpu_run(vcpu);
+		break;
+	case KVM_GET_REGS:
+		hvk_get_regs(vcpu, &u->regs);
+		r = copy_to_user(argp, &u->regs, sizeof(u->regs)) ? -EFAULT : 0;
+		break;
+	case KVM_SET_REGS:
+		r = -EFAULT;
+		if (!copy_from_user(&u->regs, argp, sizeof(u->regs))) {
+			hvk_set_regs(vcpu, &u->regs);
+			r = 0;
+		}
+		break;
+	case KVM_GET_SREGS:
+		hvk_get_sregs(vcpu, &u->sregs);
+		r = copy_to_user(argp, &u->sregs, sizeof(u->sregs)) ? -EFAULT : 0;
+		break;
+	default: /* KVM_SET_SREGS */
+		r = -EFAULT;
+		if (!copy_from_user(&u->sregs, argp, sizeof(u->sregs)))
+			r = hvk_set_sregs(vcpu, &u->sregs);
+		break;
+	}
+
+	hvk_vcpu_put(vcpu);
+	mutex_unlock(&vcpu->mutex);
+	kfree(u);
+	return r;
+}
+
+/* The vCPU mmap: page 0 is struct kvm_run, page 1 the PIO data page. */
+static vm_fault_t hvk_vcpu_fault(struct vm_fault *vmf)
+{
+	struct hvk_vcpu *vcpu = vmf->vma->vm_file->private_data;
+	void *addr;
+
+	if (vmf->pgoff == 0)
+		addr = vcpu->run;
+	else if (vmf->pgoff == HVK_PIO_PAGE_OFFSET)
+		addr = vcpu->pio_data;
+	else
+		return VM_FAULT_SIGBUS;
+	vmf->page = virt_to_page(addr);
+	get_page(vmf->page);
+	return 0;
+}
+
+static const struct vm_operations_struct hvk_vcpu_vm_ops = {
+	.fault = hvk_vcpu_fault,
+};
+
+static int hvk_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
+{
+	vma->vm_ops = &hvk_vcpu_vm_ops;
+	return 0;
+}
+
+static int hvk_vcpu_release(struct inode *inode, struct file *filp)
+{
+	struct hvk_vcpu *vcpu = filp->private_data;
+
+	hvk_vm_put(vcpu->vm);
+	return 0;
+}
+
+static const struct file_operations hvk_vcpu_fops = {
+	.owner = THIS_MODULE,
+	.release = hvk_vcpu_release,
+	.unlocked_ioctl = hvk_vcpu_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.mmap = hvk_vcpu_mmap,
+	.llseek = noop_llseek,
+};
+
+/* Called when the VM is destroyed: no fd refers to the vCPU any more. */
+void hvk_vcpu_destroy(struct hvk_vcpu *vcpu)
+{
+	hvk_vendor->vcpu_free(vcpu);
+	fpu_free_guest_fpstate(&vcpu->guest_fpu);
+	free_page((unsigned long)vcpu->pio_data);
+	free_page((unsigned long)vcpu->run);
+	kfree(vcpu);
+}
+
+int hvk_create_vcpu(struct hvk_vm *vm, unsigned long id)
+{
+	struct hvk_vcpu *vcpu;
+	char name[16];
+	int r;
+
+	if (id >= HVK_MAX_VCPU_ID)
+		return -EINVAL;
+
+	vcpu = kzalloc(hvk_vendor->vcpu_size, GFP_KERNEL_ACCOUNT);
+	if (!vcpu)
+		return -ENOMEM;
+	vcpu->vm = vm;
+	vcpu->id = id;
+	vcpu->cpu = -1;
+	mutex_init(&vcpu->mutex);
+	preempt_notifier_init(&vcpu->preempt_notifier, &hvk_preempt_ops);
+	/* The reset state a KVM client expects (SDM Vol. 3, 10.1.1). */
+	vcpu->rip = 0xfff0;
+	vcpu->rflags = X86_EFLAGS_FIXED;
+	vcpu->apic_base = APIC_DEFAULT_PHYS_BASE | BIT_ULL(11) |
+			  (id == 0 ? BIT_ULL(8) : 0);
+
+	r = -ENOMEM;
+	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	vcpu->pio_data = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!vcpu->run || !vcpu->pio_data)
+		goto err_pages;
+	if (!fpu_alloc_guest_fpstate(&vcpu->guest_fpu))
+		goto err_pages;
+	r = hvk_vendor->vcpu_init(vcpu);
+	if (r)
+		goto err_vendor;
+
+	mutex_lock(&vm->lock);
+	if (vm->vcpus[id]) {
+		r = -EEXIST;
+		goto err_unlock;
+	}
+	if (vm->nr_vcpus >= HVK_MAX_VCPUS) {
+		r = -EINVAL;
+		goto err_unlock;
+	}
+	hvk_vm_get(vm);
+	snprintf(name, sizeof(name), "hvk-vcpu:%lu", id);
+	r = anon_inode_getfd(name, &hvk_vcpu_fops, vcpu, O_RDWR | O_CLOEXEC);
+	if (r < 0) {
+		hvk_vm_put(vm);	/* not the last reference: the VM fd holds one */
+		goto err_unlock;
+	}
+	vm->vcpus[id] = vcpu;
+	vm->nr_vcpus++;
+	mutex_unlock(&vm->lock);
+	return r;
+
+err_unlock:
+	mutex_unlock(&vm->lock);
+err_vendor:
+	hvk_vendor->vcpu_free(vcpu);
+	fpu_free_guest_fpstate(&vcpu->guest_fpu);
+err_pages:
+	free_page((unsigned long)vcpu->pio_data);
+	free_page((unsigned long)vcpu->run);
+	kfree(vcpu);
+	return r;
+}
