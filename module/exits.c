@@ -282,12 +282,18 @@ int hvk_handle_io(struct hvk_vcpu *vcpu, u16 port, u8 size, bool in,
 	if (string) {
 		struct hvk_insn insn;
 
-		/* OUTS may name another segment than DS. */
-		if (!in) {
+		/*
+		 * OUTS may name another segment than DS; and the hardware may
+		 * not tell the address size (addr_bytes 0).
+		 */
+		if (!in || !addr_bytes) {
 			if (hvk_decode_at_rip(vcpu, &insn))
 				return hvk_exit_emulation_failed(vcpu);
-			if (insn.seg_override >= 0)
+			if (!in && insn.seg_override >= 0)
 				pio->seg = insn.seg_override;
+			if (!addr_bytes)
+				pio->addr_bytes = hvk_insn_address_bytes(&insn,
+							hvk_cs_mode(vcpu));
 		}
 		r = hvk_string_io_prepare(vcpu);
 		if (r || vcpu->run->exit_reason == KVM_EXIT_INTERNAL_ERROR)

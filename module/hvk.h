@@ -50,12 +50,13 @@ struct hvk_memslot {
 };
 
 /*
- * Second-level page table (EPT or NPT): 4 levels of 512 entries, built on
+ * Second-level page table (EPT or NPT): 4 or 5 levels of 512 entries, built on
  * demand from the memslots.  Leaves hold pinned host pages; an entry that
  * is zapped keeps its frame number until the TLBs are flushed and the page
  * is unpinned (mmu/mmu.c).
  */
 struct hvk_mmu_format {
+	unsigned int levels;	/* 4, or 5 for NPT under a 5-level host */
 	u64 present;		/* bits that make an entry present */
 	u64 table;		/* bits of an entry pointing to a table */
 	u64 leaf_rw;		/* bits of a writable 4 KiB leaf */
@@ -267,6 +268,7 @@ void hvk_vcpu_destroy(struct hvk_vcpu *vcpu);
  * exits.c: vendor-neutral exit handling, called by the backends' handlers.
  * Each returns per the exit-handler rule above.
  */
+/* @addr_bytes: address size of string I/O, or 0 to decode it. */
 int hvk_handle_io(struct hvk_vcpu *vcpu, u16 port, u8 size, bool in,
 		  bool string, bool rep, u8 addr_bytes, u64 next_rip);
 int hvk_handle_cpuid(struct hvk_vcpu *vcpu, u64 next_rip);

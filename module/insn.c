@@ -148,3 +148,16 @@ done:
 	insn->len = i;
 	return 0;
 }
+
+unsigned int hvk_insn_address_bytes(const struct hvk_insn *insn, int mode)
+{
+	/* 0x67 toggles 16/32 outside 64-bit mode, and 64/32 in it. */
+	switch (mode) {
+	case 64:
+		return insn->adsize ? 4 : 8;
+	case 32:
+		return insn->adsize ? 2 : 4;
+	default:
+		return insn->adsize ? 4 : 2;
+	}
+}

@@ -39,4 +39,7 @@ struct hvk_insn {
 int hvk_insn_decode(struct hvk_insn *insn, const u8 *buf, unsigned int len,
 		    int mode);
 
+/* Address size in bytes (2, 4 or 8) of @insn in a code segment of @mode bits. */
+unsigned int hvk_insn_address_bytes(const struct hvk_insn *insn, int mode);
+
 #endif /* HVK_INSN_H */

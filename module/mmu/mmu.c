@@ -23,7 +23,7 @@
 #include "../hvk.h"
 
 #define PT_ENTRIES	512
-#define PT_LEVELS	4
+#define PT_MAX_LEVELS	5
 #define PTE_ADDR_MASK	GENMASK_ULL(51, 12)
 
 static u64 *mmu_table(u64 pte)
@@ -67,13 +67,13 @@ static void mmu_free_table(u64 *table, int level)
 void hvk_mmu_destroy(struct hvk_mmu *mmu)
 {
 	if (mmu->root)
-		mmu_free_table(mmu->root, PT_LEVELS);
+		mmu_free_table(mmu->root, mmu->fmt->levels);
 	mmu->root = NULL;
 }
 
 /* Tables a walk from the root to a leaf may need: one per level below it. */
 struct mmu_table_cache {
-	u64 *pages[PT_LEVELS - 1];
+	u64 *pages[PT_MAX_LEVELS - 1];
 	unsigned int nr;
 };
 
@@ -103,7 +103,7 @@ static u64 *mmu_leaf(struct hvk_mmu *mmu, u64 gfn,
 	int level;
 
 	lockdep_assert_held(&mmu->lock);
-	for (level = PT_LEVELS; level > 1; level--) {
+	for (level = mmu->fmt->levels; level > 1; level--) {
 		u64 *pte = &table[(gfn >> (9 * (level - 1))) & (PT_ENTRIES - 1)];
 
 		if (!*pte) {
@@ -204,7 +204,7 @@ void hvk_mmu_zap_range(struct hvk_vm *vm, u64 gfn, u64 npages)
 
 	lockdep_assert_held_write(&vm->slots_lock);
 	spin_lock(&mmu->lock);
-	mmu_walk_range(mmu, mmu->root, PT_LEVELS, 0, gfn, gfn + npages,
+	mmu_walk_range(mmu, mmu->root, mmu->fmt->levels, 0, gfn, gfn + npages,
 		       mmu_unmap_leaf);
 	spin_unlock(&mmu->lock);
 
@@ -212,7 +212,7 @@ void hvk_mmu_zap_range(struct hvk_vm *vm, u64 gfn, u64 npages)
 	hvk_vm_request_all(vm, HVK_REQ_TLB_FLUSH);
 
 	spin_lock(&mmu->lock);
-	mmu_walk_range(mmu, mmu->root, PT_LEVELS, 0, gfn, gfn + npages,
+	mmu_walk_range(mmu, mmu->root, mmu->fmt->levels, 0, gfn, gfn + npages,
 		       mmu_release_leaf);
 	spin_unlock(&mmu->lock);
 }

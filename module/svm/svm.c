@@ -8,6 +8,7 @@
  */
 #include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/nospec.h>
 #include <linux/percpu.h>
 #include <linux/printk.h>
 #include <linux/string.h>
@@ -16,13 +17,24 @@
 #include <asm/msr.h>
 #include <asm/perf_event.h>
 #include <asm/processor.h>
+#include <asm/svm.h>
+#include <asm/trapnr.h>
 
 #include "../hvk.h"
 #include "caps.h"
 
+/*
+ * Per-CPU state.  ASIDs are handed out per CPU in generations: a vCPU that
+ * comes to a CPU, or whose generation there is old, takes the next ASID;
+ * when they run out, a new generation starts with a flush of every ASID.
+ * A fresh ASID therefore never has stale translations.
+ */
 struct svm_cpu {
-	struct page *hsave;	/* (i) allocated at setup */
-	bool on;		/* (o) set while hvk holds EFER.SVME */
+	struct page *hsave;		/* (i) VM_HSAVE_PA */
+	struct page *host_save;		/* (i) VMSAVE area for host state */
+	bool on;			/* (o) set while hvk holds EFER.SVME */
+	u64 asid_generation;		/* (o) */
+	u32 next_asid;			/* (o) */
 };
 
 static DEFINE_PER_CPU(struct svm_cpu, svm_cpu);
@@ -63,34 +75,81 @@ static int svm_check_support(void)
 	return 0;
 }
 
+/*
+ * The I/O and MSR permission maps, shared by every vCPU: all ones, so every
+ * port and every MSR access exits (APM Vol. 2, 15.10 and 15.11).
+ */
+#define IOPM_ORDER	2	/* 12 KiB used */
+#define MSRPM_ORDER	1	/* 8 KiB */
+static struct page *svm_iopm;		/* (i) */
+static struct page *svm_msrpm;		/* (i) */
+
+static struct hvk_mmu_format svm_npt_format;
+
+static u32 svm_max_asid;		/* (i) */
+static bool svm_has_nrips;		/* (i) next-RIP save */
+static bool svm_has_decode_assists;	/* (i) */
+
+#define SVM_EDX_NRIPS		BIT(3)
+#define SVM_EDX_DECODE_ASSISTS	BIT(7)
+
+static void svm_free_cpu_pages(struct svm_cpu *sc)
+{
+	if (sc->hsave)
+		__free_page(sc->hsave);
+	if (sc->host_save)
+		__free_page(sc->host_save);
+	sc->hsave = NULL;
+	sc->host_save = NULL;
+}
+
 static void svm_unsetup(void)
 {
 	int cpu;
 
-	for_each_possible_cpu(cpu) {
-		struct svm_cpu *sc = per_cpu_ptr(&svm_cpu, cpu);
-
-		if (sc->hsave)
-			__free_page(sc->hsave);
-		sc->hsave = NULL;
-	}
+	for_each_possible_cpu(cpu)
+		svm_free_cpu_pages(per_cpu_ptr(&svm_cpu, cpu));
+	if (svm_iopm)
+		__free_pages(svm_iopm, IOPM_ORDER);
+	if (svm_msrpm)
+		__free_pages(svm_msrpm, MSRPM_ORDER);
+	svm_iopm = NULL;
+	svm_msrpm = NULL;
 }
 
 static int svm_setup(void)
 {
+	u32 edx = cpuid_edx(0x8000000a);
 	int cpu;
+
+	svm_max_asid = cpuid_ebx(0x8000000a) - 1;
+	svm_npt_format.levels = pgtable_l5_enabled() ? 5 : 4;
+	svm_has_nrips = edx & SVM_EDX_NRIPS;
+	svm_has_decode_assists = edx & SVM_EDX_DECODE_ASSISTS;
+
+	svm_iopm = alloc_pages(GFP_KERNEL, IOPM_ORDER);
+	svm_msrpm = alloc_pages(GFP_KERNEL, MSRPM_ORDER);
+	if (!svm_iopm || !svm_msrpm)
+		goto err;
+	memset(page_address(svm_iopm), 0xff, PAGE_SIZE << IOPM_ORDER);
+	memset(page_address(svm_msrpm), 0xff, PAGE_SIZE << MSRPM_ORDER);
 
 	for_each_possible_cpu(cpu) {
 		struct svm_cpu *sc = per_cpu_ptr(&svm_cpu, cpu);
 
 		sc->hsave = alloc_pages_node(cpu_to_node(cpu),
 					     GFP_KERNEL | __GFP_ZERO, 0);
-		if (!sc->hsave) {
-			svm_unsetup();
-			return -ENOMEM;
-		}
+		sc->host_save = alloc_pages_node(cpu_to_node(cpu),
+						 GFP_KERNEL | __GFP_ZERO, 0);
+		if (!sc->hsave || !sc->host_save)
+			goto err;
+		/* Generation 0 is no one's: the first vCPU starts generation 1. */
+		sc->next_asid = svm_max_asid + 1;
 	}
 	return 0;
+err:
+	svm_unsetup();
+	return -ENOMEM;
 }
 
 static int svm_enable_cpu(void)
@@ -149,6 +208,630 @@ static bool svm_cpu_enabled(void)
 	return this_cpu_read(svm_cpu.on) && (efer & EFER_SVME);
 }
 
+/* --- vCPUs --------------------------------------------------------------- */
+
+/* Debug registers (SDM Vol. 3, 19.2): DR6 bits that read as 1 and those
+ * software may change; DR7 bits fixed to 1 and to 0.
+ */
+#define DR6_FIXED_1	0xffff0ff0ULL
+#define DR6_WRITABLE	(GENMASK_ULL(3, 0) | GENMASK_ULL(15, 13))
+#define DR7_FIXED_1	BIT_ULL(10)
+#define DR7_FIXED_0	(BIT_ULL(11) | BIT_ULL(12) | BIT_ULL(14) | BIT_ULL(15))
+/* The power-on PAT (SDM Vol. 3, 13.12.4). */
+#define PAT_RESET	0x0007040600070406ULL
+
+struct svm_vcpu {
+	struct hvk_vcpu vcpu;		/* first: the core allocates us */
+	struct vmcb *vmcb;		/* (i) one page */
+	int last_cpu;			/* (o) CPU of the last VMRUN, or -1 */
+	u64 asid_generation;		/* (o) of vmcb->control.asid */
+	u64 dr[4];			/* (o) guest DR0-3, emulated */
+	/* The event being delivered when the last exit happened. */
+	u32 exit_int_info;		/* (o) */
+	u32 exit_int_info_err;		/* (o) */
+};
+
+static struct svm_vcpu *to_svm(struct hvk_vcpu *vcpu)
+{
+	return container_of(vcpu, struct svm_vcpu, vcpu);
+}
+
+void __svm_vcpu_run(u64 vmcb_pa, unsigned long *regs, u64 host_save_pa);
+
+static void svm_set_intercept(struct vmcb *vmcb, unsigned int bit)
+{
+	vmcb->control.intercepts[bit / 32] |= BIT(bit % 32);
+}
+
+/* Segment attributes in the VMCB's packed form (APM Vol. 2, 15.5.1). */
+static u16 svm_pack_attrib(const struct kvm_segment *var)
+{
+	if (var->unusable || !var->present)
+		return 0;
+	return (var->type & SVM_SELECTOR_TYPE_MASK) |
+	       var->s << SVM_SELECTOR_S_SHIFT |
+	       var->dpl << SVM_SELECTOR_DPL_SHIFT |
+	       var->present << SVM_SELECTOR_P_SHIFT |
+	       var->avl << SVM_SELECTOR_AVL_SHIFT |
+	       var->l << SVM_SELECTOR_L_SHIFT |
+	       var->db << SVM_SELECTOR_DB_SHIFT |
+	       var->g << SVM_SELECTOR_G_SHIFT;
+}
+
+static struct vmcb_seg *svm_seg(struct vmcb *vmcb, enum hvk_sreg sreg)
+{
+	struct vmcb_save_area *save = &vmcb->save;
+
+	switch (sreg) {
+	case HVK_SREG_ES: return &save->es;
+	case HVK_SREG_CS: return &save->cs;
+	case HVK_SREG_SS: return &save->ss;
+	case HVK_SREG_DS: return &save->ds;
+	case HVK_SREG_FS: return &save->fs;
+	case HVK_SREG_GS: return &save->gs;
+	case HVK_SREG_TR: return &save->tr;
+	default: return &save->ldtr;
+	}
+}
+
+static void svm_get_segment(struct hvk_vcpu *vcpu, struct kvm_segment *var,
+			    enum hvk_sreg sreg)
+{
+	struct vmcb_seg *s = svm_seg(to_svm(vcpu)->vmcb, sreg);
+
+	*var = (struct kvm_segment) {
+		.base = s->base,
+		.limit = s->limit,
+		.selector = s->selector,
+		.type = s->attrib & SVM_SELECTOR_TYPE_MASK,
+		.s = !!(s->attrib & SVM_SELECTOR_S_MASK),
+		.dpl = (s->attrib & SVM_SELECTOR_DPL_MASK) >> SVM_SELECTOR_DPL_SHIFT,
+		.present = !!(s->attrib & SVM_SELECTOR_P_MASK),
+		.avl = !!(s->attrib & SVM_SELECTOR_AVL_MASK),
+		.l = !!(s->attrib & SVM_SELECTOR_L_MASK),
+		.db = !!(s->attrib & SVM_SELECTOR_DB_MASK),
+		.g = !!(s->attrib & SVM_SELECTOR_G_MASK),
+	};
+	var->unusable = !var->present;
+}
+
+static void svm_set_segment(struct svm_vcpu *svm, const struct kvm_segment *var,
+			    enum hvk_sreg sreg)
+{
+	struct vmcb_seg *s = svm_seg(svm->vmcb, sreg);
+
+	s->base = var->base;
+	s->limit = var->limit;
+	s->selector = var->selector;
+	s->attrib = svm_pack_attrib(var);
+}
+
+static u64 svm_get_cr(struct hvk_vcpu *vcpu, int cr)
+{
+	struct vmcb_save_area *save = &to_svm(vcpu)->vmcb->save;
+
+	switch (cr) {
+	case 0: return save->cr0;
+	case 3: return save->cr3;
+	default: return save->cr4;
+	}
+}
+
+/* The VMCB's EFER has SVME set, as VMRUN requires; the guest never sees it. */
+static u64 svm_get_efer(struct hvk_vcpu *vcpu)
+{
+	return to_svm(vcpu)->vmcb->save.efer & ~EFER_SVME;
+}
+
+static void svm_set_efer(struct hvk_vcpu *vcpu, u64 efer)
+{
+	to_svm(vcpu)->vmcb->save.efer = efer | EFER_SVME;
+}
+
+static void svm_set_cr0(struct hvk_vcpu *vcpu, u64 cr0)
+{
+	to_svm(vcpu)->vmcb->save.cr0 = cr0;
+}
+
+static void svm_set_cr4(struct hvk_vcpu *vcpu, u64 cr4)
+{
+	to_svm(vcpu)->vmcb->save.cr4 = cr4;
+}
+
+/* CPL follows SS.DPL in protected mode and is 0 in real mode. */
+static void svm_update_cpl(struct svm_vcpu *svm)
+{
+	struct vmcb_save_area *save = &svm->vmcb->save;
+
+	save->cpl = (save->cr0 & X86_CR0_PE) ?
+		    (save->ss.attrib & SVM_SELECTOR_DPL_MASK) >> SVM_SELECTOR_DPL_SHIFT : 0;
+}
+
+static void svm_get_sregs(struct hvk_vcpu *vcpu, struct kvm_sregs *sregs)
+{
+	struct vmcb_save_area *save = &to_svm(vcpu)->vmcb->save;
+
+	svm_get_segment(vcpu, &sregs->cs, HVK_SREG_CS);
+	svm_get_segment(vcpu, &sregs->ds, HVK_SREG_DS);
+	svm_get_segment(vcpu, &sregs->es, HVK_SREG_ES);
+	svm_get_segment(vcpu, &sregs->fs, HVK_SREG_FS);
+	svm_get_segment(vcpu, &sregs->gs, HVK_SREG_GS);
+	svm_get_segment(vcpu, &sregs->ss, HVK_SREG_SS);
+	svm_get_segment(vcpu, &sregs->tr, HVK_SREG_TR);
+	svm_get_segment(vcpu, &sregs->ldt, HVK_SREG_LDTR);
+	sregs->gdt.base = save->gdtr.base;
+	sregs->gdt.limit = save->gdtr.limit;
+	sregs->idt.base = save->idtr.base;
+	sregs->idt.limit = save->idtr.limit;
+	sregs->cr0 = save->cr0;
+	sregs->cr2 = save->cr2;
+	sregs->cr3 = save->cr3;
+	sregs->cr4 = save->cr4;
+	sregs->efer = svm_get_efer(vcpu);
+}
+
+static void svm_set_sregs(struct hvk_vcpu *vcpu, const struct kvm_sregs *sregs)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_save_area *save = &svm->vmcb->save;
+
+	svm_set_segment(svm, &sregs->cs, HVK_SREG_CS);
+	svm_set_segment(svm, &sregs->ds, HVK_SREG_DS);
+	svm_set_segment(svm, &sregs->es, HVK_SREG_ES);
+	svm_set_segment(svm, &sregs->fs, HVK_SREG_FS);
+	svm_set_segment(svm, &sregs->gs, HVK_SREG_GS);
+	svm_set_segment(svm, &sregs->ss, HVK_SREG_SS);
+	svm_set_segment(svm, &sregs->tr, HVK_SREG_TR);
+	svm_set_segment(svm, &sregs->ldt, HVK_SREG_LDTR);
+	save->gdtr.base = sregs->gdt.base;
+	save->gdtr.limit = sregs->gdt.limit;
+	save->idtr.base = sregs->idt.base;
+	save->idtr.limit = sregs->idt.limit;
+	save->cr0 = sregs->cr0;
+	save->cr2 = sregs->cr2;
+	save->cr3 = sregs->cr3;
+	save->cr4 = sregs->cr4;
+	svm_set_efer(vcpu, sregs->efer);
+	svm_update_cpl(svm);
+}
+
+/* The state of a vCPU after KVM_CREATE_VCPU (APM Vol. 2, 14.1.3). */
+static void svm_init_vmcb(struct svm_vcpu *svm)
+{
+	struct vmcb *vmcb = svm->vmcb;
+	struct vmcb_control_area *c = &vmcb->control;
+	struct vmcb_save_area *save = &vmcb->save;
+	static const unsigned int intercepts[] = {
+		INTERCEPT_CR0_WRITE, INTERCEPT_CR4_WRITE,
+		INTERCEPT_INTR, INTERCEPT_NMI, INTERCEPT_SMI, INTERCEPT_INIT,
+		INTERCEPT_RDPMC, INTERCEPT_CPUID, INTERCEPT_INVD,
+		INTERCEPT_HLT, INTERCEPT_INVLPGA, INTERCEPT_IOIO_PROT,
+		INTERCEPT_MSR_PROT, INTERCEPT_TASK_SWITCH, INTERCEPT_SHUTDOWN,
+		INTERCEPT_VMRUN, INTERCEPT_VMMCALL, INTERCEPT_VMLOAD,
+		INTERCEPT_VMSAVE, INTERCEPT_STGI, INTERCEPT_CLGI,
+		INTERCEPT_SKINIT, INTERCEPT_RDTSCP, INTERCEPT_MONITOR,
+		INTERCEPT_MWAIT, INTERCEPT_XSETBV,
+	};
+	struct kvm_segment data = {
+		.limit = 0xffff, .type = 3, .s = 1, .present = 1,
+	};
+	struct kvm_segment code = data;
+	struct kvm_segment ldt = { .limit = 0xffff, .type = 2, .present = 1 };
+	struct kvm_segment tr = { .limit = 0xffff, .type = 3, .present = 1 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(intercepts); i++)
+		svm_set_intercept(vmcb, intercepts[i]);
+	/* Every debug register access: DR0-3 are not switched by VMRUN. */
+	for (i = 0; i < 8; i++) {
+		svm_set_intercept(vmcb, INTERCEPT_DR0_READ + i);
+		svm_set_intercept(vmcb, INTERCEPT_DR0_WRITE + i);
+	}
+	c->iopm_base_pa = page_to_phys(svm_iopm);
+	c->msrpm_base_pa = page_to_phys(svm_msrpm);
+	/* Host interrupts exit the guest whatever the guest's RFLAGS.IF. */
+	c->int_ctl = V_INTR_MASKING_MASK;
+	c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
+	c->nested_cr3 = __pa(svm->vcpu.vm->mmu.root);
+
+	code.type = 0xb;
+	code.selector = 0xf000;
+	code.base = 0xffff0000;
+	svm_set_segment(svm, &code, HVK_SREG_CS);
+	for (i = HVK_SREG_ES; i <= HVK_SREG_GS; i++)
+		if (i != HVK_SREG_CS)
+			svm_set_segment(svm, &data, i);
+	svm_set_segment(svm, &ldt, HVK_SREG_LDTR);
+	svm_set_segment(svm, &tr, HVK_SREG_TR);
+	save->gdtr.limit = 0xffff;
+	save->idtr.limit = 0xffff;
+	save->cr0 = X86_CR0_NW | X86_CR0_CD | X86_CR0_ET;
+	save->efer = EFER_SVME;
+	save->dr6 = DR6_FIXED_1;
+	save->dr7 = DR7_FIXED_1;
+	save->g_pat = PAT_RESET;
+	svm_update_cpl(svm);
+}
+
+static int svm_vcpu_init(struct hvk_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	svm->last_cpu = -1;
+	svm->vmcb = (struct vmcb *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!svm->vmcb)
+		return -ENOMEM;
+	svm_init_vmcb(svm);
+	return 0;
+}
+
+static void svm_vcpu_free(struct hvk_vcpu *vcpu)
+{
+	free_page((unsigned long)to_svm(vcpu)->vmcb);
+}
+
+/* Nothing in a VMCB is tied to a CPU; ASIDs are taken at VMRUN time. */
+static void svm_vcpu_load(struct hvk_vcpu *vcpu, int cpu)
+{
+}
+
+static void svm_vcpu_put(struct hvk_vcpu *vcpu)
+{
+}
+
+static void svm_new_asid(struct svm_vcpu *svm, struct svm_cpu *sc)
+{
+	struct vmcb_control_area *c = &svm->vmcb->control;
+
+	if (sc->next_asid > svm_max_asid) {
+		sc->asid_generation++;
+		sc->next_asid = 1;
+		c->tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID;
+	}
+	svm->asid_generation = sc->asid_generation;
+	c->asid = sc->next_asid++;
+}
+
+static void svm_inject_events(struct svm_vcpu *svm)
+{
+	struct hvk_vcpu *vcpu = &svm->vcpu;
+	struct vmcb_control_area *c = &svm->vmcb->control;
+
+	c->event_inj = 0;
+	/* An event cut short by the exit is delivered again first (15.7.2). */
+	if (svm->exit_int_info & SVM_EXITINTINFO_VALID) {
+		c->event_inj = svm->exit_int_info;
+		c->event_inj_err = svm->exit_int_info_err;
+		return;
+	}
+	if (vcpu->exception.pending) {
+		c->event_inj = vcpu->exception.vector | SVM_EVTINJ_VALID |
+			       SVM_EVTINJ_TYPE_EXEPT;
+		if (vcpu->exception.has_error_code) {
+			c->event_inj |= SVM_EVTINJ_VALID_ERR;
+			c->event_inj_err = vcpu->exception.error_code;
+		}
+		vcpu->exception.pending = false;
+	}
+}
+
+static void svm_run(struct hvk_vcpu *vcpu, bool flush_tlb)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct svm_cpu *sc = this_cpu_ptr(&svm_cpu);
+	struct vmcb *vmcb = svm->vmcb;
+	int cpu = smp_processor_id();
+
+	vmcb->save.rip = vcpu->rip;
+	vmcb->save.rsp = vcpu->regs[HVK_RSP];
+	vmcb->save.rax = vcpu->regs[HVK_RAX];
+	vmcb->save.rflags = vcpu->rflags;
+
+	vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
+	/* A new ASID has no translations: that is the flush. */
+	if (flush_tlb || svm->last_cpu != cpu ||
+	    svm->asid_generation != sc->asid_generation)
+		svm_new_asid(svm, sc);
+	svm->last_cpu = cpu;
+	svm_inject_events(svm);
+	/* No VMCB caching: QEMU's CPU has none, and it is one less invariant. */
+	vmcb->control.clean = 0;
+	vmcb->control.exit_code = SVM_EXIT_ERR;
+
+	asm volatile("clgi" ::: "memory");
+	hvk_guest_state_enter_irqoff();
+	__svm_vcpu_run(__pa(vmcb), vcpu->regs, page_to_phys(sc->host_save));
+	hvk_guest_state_exit_irqoff();
+	asm volatile("stgi" ::: "memory");
+
+	vcpu->rip = vmcb->save.rip;
+	vcpu->regs[HVK_RSP] = vmcb->save.rsp;
+	vcpu->regs[HVK_RAX] = vmcb->save.rax;
+	vcpu->rflags = vmcb->save.rflags;
+	svm->exit_int_info = vmcb->control.exit_int_info;
+	svm->exit_int_info_err = vmcb->control.exit_int_info_err;
+}
+
+/* --- exits --------------------------------------------------------------- */
+
+/*
+ * RIP after the intercepted instruction: the CPU's next-RIP where it saves
+ * one (APM Vol. 2, 15.7.1), else decoded from guest memory.  0 with an
+ * internal-error exit prepared when the instruction cannot be decoded.
+ */
+static int svm_next_rip(struct svm_vcpu *svm, u64 *next_rip,
+			struct hvk_insn *insn)
+{
+	struct hvk_vcpu *vcpu = &svm->vcpu;
+
+	if (svm_has_nrips && !insn) {
+		*next_rip = svm->vmcb->control.next_rip;
+		return 1;
+	}
+	if (hvk_decode_at_rip(vcpu, insn))
+		return hvk_exit_emulation_failed(vcpu);
+	*next_rip = vcpu->rip + insn->len;
+	if (hvk_cs_mode(vcpu) != 64)
+		*next_rip = (u32)*next_rip;
+	return 1;
+}
+
+static int svm_skip(struct svm_vcpu *svm, u64 *next_rip)
+{
+	struct hvk_insn insn;
+
+	return svm_next_rip(svm, next_rip, svm_has_nrips ? NULL : &insn);
+}
+
+static int svm_inject_ud(struct svm_vcpu *svm)
+{
+	hvk_queue_exception(&svm->vcpu, X86_TRAP_UD, false, 0);
+	return 1;
+}
+
+static int svm_exit_ok(struct svm_vcpu *svm)
+{
+	return 1;
+}
+
+static int svm_exit_cpuid(struct svm_vcpu *svm)
+{
+	u64 next;
+
+	return svm_skip(svm, &next) && hvk_handle_cpuid(&svm->vcpu, next);
+}
+
+static int svm_exit_hlt(struct svm_vcpu *svm)
+{
+	u64 next;
+
+	if (!svm_skip(svm, &next))
+		return 0;
+	return hvk_handle_hlt(&svm->vcpu, next);
+}
+
+static int svm_exit_msr(struct svm_vcpu *svm)
+{
+	u64 next;
+
+	if (!svm_skip(svm, &next))
+		return 0;
+	if (svm->vmcb->control.exit_info_1)
+		return hvk_handle_wrmsr(&svm->vcpu, next);
+	return hvk_handle_rdmsr(&svm->vcpu, next);
+}
+
+static int svm_exit_invd(struct svm_vcpu *svm)
+{
+	u64 next;
+
+	/* INVD would drop the host's dirty cache lines: treat it as a NOP. */
+	if (!svm_skip(svm, &next))
+		return 0;
+	svm->vcpu.rip = next;
+	return 1;
+}
+
+static int svm_exit_rdpmc(struct svm_vcpu *svm)
+{
+	/* No performance counters are offered. */
+	hvk_queue_exception(&svm->vcpu, X86_TRAP_GP, true, 0);
+	return 1;
+}
+
+/*
+ * IOIO: EXITINFO1 describes the access, EXITINFO2 is the next RIP (15.10.2).
+ * QEMU's CPU leaves the address-size bits clear; 0 lets the core decode it.
+ */
+static int svm_exit_io(struct svm_vcpu *svm)
+{
+	u64 info = svm->vmcb->control.exit_info_1;
+	u8 size = (info & SVM_IOIO_SIZE_MASK) >> SVM_IOIO_SIZE_SHIFT;
+	u8 asize = (info & SVM_IOIO_ASIZE_MASK) >> SVM_IOIO_ASIZE_SHIFT;
+
+	return hvk_handle_io(&svm->vcpu, info >> 16,
+			     size == 4 ? 4 : size,	/* one-hot: 1, 2, 4 */
+			     info & SVM_IOIO_TYPE_MASK,
+			     info & SVM_IOIO_STR_MASK,
+			     info & SVM_IOIO_REP_MASK,
+			     asize == 4 ? 8 : asize * 2,
+			     svm->vmcb->control.exit_info_2);
+}
+
+static int svm_exit_shutdown(struct svm_vcpu *svm)
+{
+	return hvk_handle_shutdown(&svm->vcpu);
+}
+
+static int svm_exit_npf(struct svm_vcpu *svm)
+{
+	/* Error code bit 3: a reserved bit in hvk's own tables (15.25.6). */
+	if (svm->vmcb->control.exit_info_1 & BIT_ULL(3)) {
+		WARN_ON_ONCE(1);
+		return hvk_exit_unhandled(&svm->vcpu, SVM_EXIT_NPF,
+					  svm->vmcb->control.exit_info_1,
+					  svm->vmcb->control.exit_info_2);
+	}
+	return hvk_handle_ept_npt_fault(&svm->vcpu,
+					svm->vmcb->control.exit_info_2);
+}
+
+/* The GPR a ModRM r/m field names, with REX.B. */
+static unsigned long *svm_modrm_gpr(struct hvk_vcpu *vcpu,
+				    const struct hvk_insn *insn)
+{
+	return &vcpu->regs[(insn->modrm & 7) | ((insn->rex & 1) << 3)];
+}
+
+/* Writes to CR0 and CR4: MOV to CR, and CLTS and LMSW for CR0 (15.8). */
+static int svm_exit_cr_write(struct svm_vcpu *svm)
+{
+	struct hvk_vcpu *vcpu = &svm->vcpu;
+	int cr = svm->vmcb->control.exit_code - SVM_EXIT_WRITE_CR0;
+	u64 cr0 = svm->vmcb->save.cr0, val;
+	struct hvk_insn insn;
+	u64 next;
+
+	if (!svm_next_rip(svm, &next, &insn))
+		return 0;
+	if (insn.opcode[0] == 0x0f && insn.opcode[1] == 0x22) {
+		unsigned int reg = ((insn.modrm >> 3) & 7) |
+				   ((insn.rex & 4) << 1);
+
+		/* LOCK MOV CR0 is MOV CR8 on AMD; other CRs are not ours. */
+		if (insn.lock && reg == 0)
+			reg = 8;
+		if (reg != cr)
+			return hvk_exit_emulation_failed(vcpu);
+		val = *svm_modrm_gpr(vcpu, &insn);
+		if (hvk_cs_mode(vcpu) != 64)
+			val = (u32)val;
+	} else if (cr == 0 && insn.opcode[0] == 0x0f && insn.opcode[1] == 0x06) {
+		val = cr0 & ~X86_CR0_TS;			/* CLTS */
+	} else if (cr == 0 && insn.opcode[0] == 0x0f && insn.opcode[1] == 0x01 &&
+		   (insn.modrm & 0xf8) == 0xf0) {
+		/* LMSW reg: CR0[3:0], and it cannot clear PE. */
+		val = (cr0 & ~0xeULL) | (*svm_modrm_gpr(vcpu, &insn) & 0xf);
+	} else {
+		return hvk_exit_emulation_failed(vcpu);
+	}
+	return hvk_handle_cr_write(vcpu, cr, val, next);
+}
+
+/*
+ * MOV to and from DR0-7.  DR0-3 are not switched by VMRUN, so the guest's
+ * live in svm->dr and never reach the hardware: guest breakpoints do not
+ * fire, and the host's stay intact.  DR6 and DR7 are the VMCB's.
+ */
+static int svm_exit_dr(struct svm_vcpu *svm)
+{
+	struct hvk_vcpu *vcpu = &svm->vcpu;
+	struct vmcb_save_area *save = &svm->vmcb->save;
+	u32 code = svm->vmcb->control.exit_code;
+	bool write = code >= SVM_EXIT_WRITE_DR0;
+	unsigned int dr = code - (write ? SVM_EXIT_WRITE_DR0 : SVM_EXIT_READ_DR0);
+	struct hvk_insn insn;
+	unsigned long *gpr;
+	u64 next, val;
+
+	if (!svm_next_rip(svm, &next, &insn))
+		return 0;
+	if (insn.opcode[1] != (write ? 0x23 : 0x21))
+		return hvk_exit_emulation_failed(vcpu);
+	if ((dr == 4 || dr == 5) && (save->cr4 & X86_CR4_DE))
+		return svm_inject_ud(svm);
+	if (dr == 4 || dr == 5)
+		dr += 2;
+	gpr = svm_modrm_gpr(vcpu, &insn);
+	if (write) {
+		val = *gpr;
+		if (dr >= 6 && (val >> 32)) {
+			hvk_queue_exception(vcpu, X86_TRAP_GP, true, 0);
+			return 1;
+		}
+		if (dr < 4)
+			svm->dr[dr] = val;
+		else if (dr == 6)
+			save->dr6 = (val & DR6_WRITABLE) | DR6_FIXED_1;
+		else
+			save->dr7 = (val & ~DR7_FIXED_0) | DR7_FIXED_1;
+	} else {
+		*gpr = dr < 4 ? svm->dr[dr] : dr == 6 ? save->dr6 : save->dr7;
+	}
+	vcpu->rip = next;
+	return 1;
+}
+
+static int svm_exit_err(struct svm_vcpu *svm)
+{
+	/* VMEXIT_INVALID: the VMCB failed VMRUN's consistency checks. */
+	return hvk_exit_fail_entry(&svm->vcpu, SVM_EXIT_ERR);
+}
+
+typedef int (*svm_exit_handler)(struct svm_vcpu *svm);
+
+static const svm_exit_handler svm_exit_handlers[] = {
+	[SVM_EXIT_WRITE_CR0]		= svm_exit_cr_write,
+	[SVM_EXIT_WRITE_CR4]		= svm_exit_cr_write,
+	[SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR0 + 7]	= svm_exit_dr,
+	[SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR0 + 7]	= svm_exit_dr,
+	[SVM_EXIT_INTR]			= svm_exit_ok,
+	[SVM_EXIT_NMI]			= svm_exit_ok,
+	[SVM_EXIT_SMI]			= svm_exit_ok,
+	[SVM_EXIT_INIT]			= svm_exit_ok,
+	[SVM_EXIT_RDPMC]		= svm_exit_rdpmc,
+	[SVM_EXIT_CPUID]		= svm_exit_cpuid,
+	[SVM_EXIT_INVD]			= svm_exit_invd,
+	[SVM_EXIT_HLT]			= svm_exit_hlt,
+	[SVM_EXIT_IOIO]			= svm_exit_io,
+	[SVM_EXIT_MSR]			= svm_exit_msr,
+	[SVM_EXIT_SHUTDOWN]		= svm_exit_shutdown,
+	/* No nested virtualization, hypercalls or MONITOR/MWAIT: #UD. */
+	[SVM_EXIT_VMRUN]		= svm_inject_ud,
+	[SVM_EXIT_VMMCALL]		= svm_inject_ud,
+	[SVM_EXIT_VMLOAD]		= svm_inject_ud,
+	[SVM_EXIT_VMSAVE]		= svm_inject_ud,
+	[SVM_EXIT_STGI]			= svm_inject_ud,
+	[SVM_EXIT_CLGI]			= svm_inject_ud,
+	[SVM_EXIT_SKINIT]		= svm_inject_ud,
+	[SVM_EXIT_INVLPGA]		= svm_inject_ud,
+	[SVM_EXIT_RDTSCP]		= svm_inject_ud,
+	[SVM_EXIT_MONITOR]		= svm_inject_ud,
+	[SVM_EXIT_MWAIT]		= svm_inject_ud,
+	[SVM_EXIT_XSETBV]		= svm_inject_ud,
+};
+
+static int svm_handle_exit(struct hvk_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_control_area *c = &svm->vmcb->control;
+	u32 code = c->exit_code;
+	svm_exit_handler handler = NULL;
+
+	if (code == (u32)SVM_EXIT_ERR)
+		return svm_exit_err(svm);
+	if (code == SVM_EXIT_NPF)
+		return svm_exit_npf(svm);
+	if (code < ARRAY_SIZE(svm_exit_handlers))
+		handler = svm_exit_handlers[array_index_nospec(code,
+						ARRAY_SIZE(svm_exit_handlers))];
+	if (!handler)
+		return hvk_exit_unhandled(vcpu, code, c->exit_info_1,
+					  c->exit_info_2);
+	return handler(svm);
+}
+
+/*
+ * Nested page tables have the host's format, so as many levels as the host's
+ * own paging (APM Vol. 2, 15.25.3); set at setup.  Entries are present,
+ * writable and user: NPT walks count as user accesses (15.25.5).
+ */
+static struct hvk_mmu_format svm_npt_format = {
+	.present = _PAGE_PRESENT,
+	.table = _PAGE_PRESENT | _PAGE_RW | _PAGE_USER,
+	.leaf_rw = _PAGE_PRESENT | _PAGE_RW | _PAGE_USER,
+};
+
 const struct hvk_vendor hvk_svm_vendor = {
 	.name = "SVM",
 	.present = svm_present,
@@ -159,4 +842,22 @@ const struct hvk_vendor hvk_svm_vendor = {
 	.disable_cpu = svm_disable_cpu,
 	.emergency_disable_cpu = svm_off,
 	.cpu_enabled = svm_cpu_enabled,
+
+	.mmu_format = &svm_npt_format,
+
+	.vcpu_size = sizeof(struct svm_vcpu),
+	.vcpu_init = svm_vcpu_init,
+	.vcpu_free = svm_vcpu_free,
+	.vcpu_load = svm_vcpu_load,
+	.vcpu_put = svm_vcpu_put,
+	.run = svm_run,
+	.handle_exit = svm_handle_exit,
+	.get_sregs = svm_get_sregs,
+	.set_sregs = svm_set_sregs,
+	.get_segment = svm_get_segment,
+	.get_cr = svm_get_cr,
+	.get_efer = svm_get_efer,
+	.set_cr0 = svm_set_cr0,
+	.set_cr4 = svm_set_cr4,
+	.set_efer = svm_set_efer,
 };
