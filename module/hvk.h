@@ -14,7 +14,6 @@
 #ifndef HVK_H
 #define HVK_H
 
-#include <linux/kvm.h>
 #include <linux/mutex.h>
 #include <linux/preempt.h>
 #include <linux/refcount.h>
@@ -24,6 +23,7 @@
 #include <asm/fpu/api.h>
 
 #include "insn.h"
+#include "kvm_abi.h"
 
 #ifndef CONFIG_PREEMPT_NOTIFIERS
 #error "hvk needs CONFIG_PREEMPT_NOTIFIERS (selected by CONFIG_KVM)"

@@ -16,6 +16,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <asm/debugreg.h>
 #include <asm/processor-flags.h>
 
 #include "hvk.h"
@@ -86,6 +87,9 @@ static int hvk_vcpu_enter_guest(struct hvk_vcpu *vcpu)
 
 	hvk_vendor->run(vcpu, flush);
 
+	/* The exit left DR7 as the guest had it, or reset: the host's again. */
+	if (hw_breakpoint_active())
+		hw_breakpoint_restore();
 	WRITE_ONCE(vcpu->mode, HVK_OUTSIDE_GUEST_MODE);
 	local_irq_enable();
 	preempt_enable();
