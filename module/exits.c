@@ -105,8 +105,14 @@ int hvk_decode_at_rip(struct hvk_vcpu *vcpu, struct hvk_insn *insn)
 	return hvk_insn_decode(insn, buf, len, mode);
 }
 
-void hvk_queue_exception(struct hvk_vcpu *vcpu, u8 vector, bool has_error,
-			 u32 error_code)
+int hvk_handle_shutdown(struct hvk_vcpu *vcpu)
+{
+	vcpu->run->exit_reason = KVM_EXIT_SHUTDOWN;
+	return 0;
+}
+
+int hvk_queue_exception(struct hvk_vcpu *vcpu, u8 vector, bool has_error,
+			u32 error_code)
 {
 	/*
 	 * A second exception while one is pending: #DF, or a triple fault
@@ -116,8 +122,7 @@ void hvk_queue_exception(struct hvk_vcpu *vcpu, u8 vector, bool has_error,
 	if (vcpu->exception.pending) {
 		if (vcpu->exception.vector == X86_TRAP_DF) {
 			vcpu->exception.pending = false;
-			vcpu->run->exit_reason = KVM_EXIT_SHUTDOWN;
-			return;
+			return hvk_handle_shutdown(vcpu);
 		}
 		vector = X86_TRAP_DF;
 		has_error = true;
@@ -127,12 +132,12 @@ void hvk_queue_exception(struct hvk_vcpu *vcpu, u8 vector, bool has_error,
 	vcpu->exception.vector = vector;
 	vcpu->exception.has_error_code = has_error;
 	vcpu->exception.error_code = error_code;
+	return 1;
 }
 
 static int hvk_inject_gp(struct hvk_vcpu *vcpu)
 {
-	hvk_queue_exception(vcpu, X86_TRAP_GP, true, 0);
-	return 1;
+	return hvk_queue_exception(vcpu, X86_TRAP_GP, true, 0);
 }
 
 int hvk_exit_emulation_failed(struct hvk_vcpu *vcpu)
@@ -168,12 +173,6 @@ int hvk_exit_fail_entry(struct hvk_vcpu *vcpu, u64 hw_reason)
 	run->exit_reason = KVM_EXIT_FAIL_ENTRY;
 	run->fail_entry.hardware_entry_failure_reason = hw_reason;
 	run->fail_entry.cpu = READ_ONCE(vcpu->cpu);
-	return 0;
-}
-
-int hvk_handle_shutdown(struct hvk_vcpu *vcpu)
-{
-	vcpu->run->exit_reason = KVM_EXIT_SHUTDOWN;
 	return 0;
 }
 

@@ -282,8 +282,9 @@ int hvk_exit_fail_entry(struct hvk_vcpu *vcpu, u64 hw_reason);
 int hvk_exit_unhandled(struct hvk_vcpu *vcpu, u64 hw_reason, u64 info1,
 		       u64 info2);
 int hvk_exit_emulation_failed(struct hvk_vcpu *vcpu);
-void hvk_queue_exception(struct hvk_vcpu *vcpu, u8 vector, bool has_error,
-			 u32 error_code);
+/* Raise an exception in the guest; the exit-handler rule (0: shutdown). */
+int hvk_queue_exception(struct hvk_vcpu *vcpu, u8 vector, bool has_error,
+			u32 error_code);
 /* Fetch and decode the instruction at CS:RIP (insn.h).  0 or < 0. */
 int hvk_decode_at_rip(struct hvk_vcpu *vcpu, struct hvk_insn *insn);
 /* Code segment size: 16, 32 or 64. */

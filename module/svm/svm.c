@@ -585,8 +585,7 @@ static int svm_skip(struct svm_vcpu *svm, u64 *next_rip)
 
 static int svm_inject_ud(struct svm_vcpu *svm)
 {
-	hvk_queue_exception(&svm->vcpu, X86_TRAP_UD, false, 0);
-	return 1;
+	return hvk_queue_exception(&svm->vcpu, X86_TRAP_UD, false, 0);
 }
 
 static int svm_exit_ok(struct svm_vcpu *svm)
@@ -635,8 +634,7 @@ static int svm_exit_invd(struct svm_vcpu *svm)
 static int svm_exit_rdpmc(struct svm_vcpu *svm)
 {
 	/* No performance counters are offered. */
-	hvk_queue_exception(&svm->vcpu, X86_TRAP_GP, true, 0);
-	return 1;
+	return hvk_queue_exception(&svm->vcpu, X86_TRAP_GP, true, 0);
 }
 
 /*
@@ -745,10 +743,8 @@ static int svm_exit_dr(struct svm_vcpu *svm)
 	gpr = svm_modrm_gpr(vcpu, &insn);
 	if (write) {
 		val = *gpr;
-		if (dr >= 6 && (val >> 32)) {
-			hvk_queue_exception(vcpu, X86_TRAP_GP, true, 0);
-			return 1;
-		}
+		if (dr >= 6 && (val >> 32))
+			return hvk_queue_exception(vcpu, X86_TRAP_GP, true, 0);
 		if (dr < 4)
 			svm->dr[dr] = val;
 		else if (dr == 6)
