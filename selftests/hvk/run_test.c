@@ -265,13 +265,30 @@ FIXTURE_TEARDOWN(run)
  * Complete a pending exit without running the guest further (api.rst,
  * KVM_RUN notes), then read the registers.
  */
+/*
+ * KVM_RUN with immediate_exit set: -EINTR.  hvk reports KVM_EXIT_INTR; KVM
+ * 6.12 leaves exit_reason as it was (kvm_arch_vcpu_ioctl_run() returns
+ * before setting it), which api.rst allows: it only promises -EINTR.
+ */
+static void enter_with_immediate_exit(struct __test_metadata *_metadata,
+			       struct hvk_vcpu *vcpu)
+{
+	uint32_t before = vcpu->run->exit_reason;
+
+	vcpu->run->immediate_exit = 1;
+	EXPECT_EQ(-EINTR, vcpu_run(vcpu));
+	vcpu->run->immediate_exit = 0;
+	if (hvk_testing_kvm()) {
+		EXPECT_EQ(before, vcpu->run->exit_reason);
+	} else {
+		EXPECT_EQ((uint32_t)KVM_EXIT_INTR, vcpu->run->exit_reason);
+	}
+}
+
 static void complete_and_get_regs(struct __test_metadata *_metadata,
 				  struct hvk_vcpu *vcpu, struct kvm_regs *regs)
 {
-	vcpu->run->immediate_exit = 1;
-	ASSERT_EQ(-EINTR, vcpu_run(vcpu));
-	EXPECT_EQ((uint32_t)KVM_EXIT_INTR, vcpu->run->exit_reason);
-	vcpu->run->immediate_exit = 0;
+	enter_with_immediate_exit(_metadata, vcpu);
 	ASSERT_EQ(0, vcpu_get_regs(vcpu, regs));
 }
 
@@ -500,7 +517,7 @@ TEST_F(run, cpuid_set)
 {
 	struct kvm_cpuid2 *cpuid;
 	struct kvm_cpuid_entry2 *leaf0 = NULL;
-	const int nent = 100;
+	const int nent = 256;
 	uint32_t out[4];
 	char vendor[13];
 	int i;
@@ -534,17 +551,19 @@ TEST_F(run, immediate_exit)
 
 	LOAD(self, spin);
 	ASSERT_EQ(0, vcpu_setup_real(&self->vcpu, VM_CODE_GPA));
-	self->vcpu.run->immediate_exit = 1;
-	EXPECT_EQ(-EINTR, vcpu_run(&self->vcpu));
-	EXPECT_EQ((uint32_t)KVM_EXIT_INTR, self->vcpu.run->exit_reason);
+	enter_with_immediate_exit(_metadata, &self->vcpu);
 	/* Not a single guest instruction ran. */
 	ASSERT_EQ(0, vcpu_get_regs(&self->vcpu, &regs));
 	EXPECT_EQ(0ULL, regs.rip);
 	/* Twice in a row is the same. */
-	EXPECT_EQ(-EINTR, vcpu_run(&self->vcpu));
-	EXPECT_EQ((uint32_t)KVM_EXIT_INTR, self->vcpu.run->exit_reason);
-	self->vcpu.run->immediate_exit = 0;
+	enter_with_immediate_exit(_metadata, &self->vcpu);
+	ASSERT_EQ(0, vcpu_get_regs(&self->vcpu, &regs));
+	EXPECT_EQ(0ULL, regs.rip);
+	/* And after a real exit too; then the guest runs on. */
 	vcpu_run_out(&self->vcpu, 0x50, 1);
+	enter_with_immediate_exit(_metadata, &self->vcpu);
+	ASSERT_EQ(0, vcpu_get_regs(&self->vcpu, &regs));
+	EXPECT_EQ(OFFSET(spin, spin_loop), regs.rip);
 }
 
 static volatile sig_atomic_t alarms;
@@ -593,6 +612,8 @@ TEST_F(run, mode_switch)
 	struct kvm_regs regs;
 
 	LOAD(self, mode_switch);
+	/* WRMSR to EFER.LME raises #GP unless CPUID reports long mode. */
+	ASSERT_EQ(0, vcpu_set_supported_cpuid(&self->vcpu));
 	ASSERT_EQ(0, vcpu_setup_real(&self->vcpu, VM_CODE_GPA));
 	EXPECT_EQ(1U, vcpu_run_out(&self->vcpu, 0x60, 1));
 	EXPECT_EQ(2U, vcpu_run_out(&self->vcpu, 0x60, 1));
@@ -655,8 +676,7 @@ TEST_F(run, start_long)
 
 /*
  * Guest memory whose host mapping cannot be read: KVM accepts the slot and
- * fails KVM_RUN with EFAULT when the guest touches it; with
- * KVM_CAP_MEMORY_FAULT_INFO the exit says where.
+ * fails KVM_RUN with EFAULT when the guest touches it.
  */
 TEST_F(run, memory_fault)
 {
@@ -675,12 +695,14 @@ TEST_F(run, memory_fault)
 	LOAD(self, noaccess);
 	ASSERT_EQ(0, vcpu_setup_pm32(&self->vcpu, VM_CODE_GPA));
 	EXPECT_EQ(-EFAULT, vcpu_run(&self->vcpu));
-	if (ioctl(self->vm.sys_fd, KVM_CHECK_EXTENSION,
-		  KVM_CAP_MEMORY_FAULT_INFO) > 0) {
-		EXPECT_EQ((uint32_t)KVM_EXIT_MEMORY_FAULT, self->vcpu.run->exit_reason);
+	/*
+	 * KVM_EXIT_MEMORY_FAULT is optional even with the capability
+	 * (api.rst: not every -EFAULT path fills it; KVM 6.12 does not fill
+	 * it here), but where it is given it must name the page.
+	 */
+	if (self->vcpu.run->exit_reason == KVM_EXIT_MEMORY_FAULT)
 		EXPECT_EQ((uint64_t)NOACCESS_GPA,
 			  self->vcpu.run->memory_fault.gpa & ~0xfffULL);
-	}
 	munmap(mem, VM_PAGE_SIZE);
 }
 

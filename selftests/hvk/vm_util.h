@@ -27,6 +27,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -430,6 +431,38 @@ static inline void vm_write_page_tables(struct hvk_vm *vm)
 }
 
 /*
+ * Give the vCPU the CPUID that the device supports (KVM_GET_SUPPORTED_CPUID
+ * into KVM_SET_CPUID2).  A vCPU's CPUID starts empty, and KVM refuses
+ * EFER.LME (KVM_SET_SREGS, and WRMSR in the guest) unless CPUID reports
+ * long mode (SDM vol. 3A 10.8.5: IA32_EFER.LME needs CPUID 80000001H:EDX[29]).
+ */
+static inline int vcpu_set_supported_cpuid(struct hvk_vcpu *vcpu)
+{
+	struct kvm_cpuid2 *cpuid;
+	int nent = 64, r;
+
+	for (;;) {
+		cpuid = calloc(1, sizeof(*cpuid) +
+				  nent * sizeof(cpuid->entries[0]));
+		if (!cpuid)
+			return -ENOMEM;
+		cpuid->nent = nent;
+		if (!ioctl(vcpu->vm->sys_fd, KVM_GET_SUPPORTED_CPUID, cpuid))
+			break;
+		r = -errno;
+		free(cpuid);
+		if (r != -E2BIG || nent >= 4096) {
+			vm_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(-r));
+			return r;
+		}
+		nent *= 2;
+	}
+	r = vm_ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid);
+	free(cpuid);
+	return r;
+}
+
+/*
  * Long mode (IA-32e, 64-bit code segment): CR0.PE|PG, CR4.PAE,
  * EFER.LME|LMA, CR3 at the PML4 (SDM vol. 3A 10.8.5).
  */
@@ -438,6 +471,9 @@ static inline int vcpu_setup_long(struct hvk_vcpu *vcpu, uint64_t rip)
 	struct kvm_sregs sregs;
 	int r;
 
+	r = vcpu_set_supported_cpuid(vcpu);
+	if (r)
+		return r;
 	r = vcpu_get_sregs(vcpu, &sregs);
 	if (r)
 		return r;
