@@ -133,9 +133,10 @@ GUEST_CODE_END(cpuid0));
  * interrupt exiting"), which froze the whole test machine.
  */
 GUEST_CODE_DECLARE(spin);
-extern const uint8_t spin_loop[], spin_jmp[];
+extern const uint8_t spin_sti[], spin_loop[], spin_jmp[];
 asm(GUEST_CODE_BEGIN(spin, ".code16")
 "	outb %al, $0x50\n"
+GUEST_LABEL(spin_sti)
 "	sti\n"
 GUEST_LABEL(spin_loop)
 "	incl %ecx\n"
@@ -568,11 +569,11 @@ TEST_F(run, immediate_exit)
 	enter_with_immediate_exit(_metadata, &self->vcpu);
 	ASSERT_EQ(0, vcpu_get_regs(&self->vcpu, &regs));
 	EXPECT_EQ(0ULL, regs.rip);
-	/* And after a real exit too; then the guest runs on. */
+	/* And after a real exit too: it completes the OUT, no more. */
 	vcpu_run_out(&self->vcpu, 0x50, 1);
 	enter_with_immediate_exit(_metadata, &self->vcpu);
 	ASSERT_EQ(0, vcpu_get_regs(&self->vcpu, &regs));
-	EXPECT_EQ(OFFSET(spin, spin_loop), regs.rip);
+	EXPECT_EQ(OFFSET(spin, spin_sti), regs.rip);
 }
 
 static volatile sig_atomic_t alarms;
