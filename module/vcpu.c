@@ -176,6 +176,7 @@ static bool hvk_apic_base_valid(u64 apic_base)
 static int hvk_set_sregs(struct hvk_vcpu *vcpu, const struct kvm_sregs *sregs)
 {
 	unsigned int i;
+	int r;
 
 	if (!hvk_sregs_valid(sregs) || !hvk_apic_base_valid(sregs->apic_base) ||
 	    sregs->cr8 > 15)
@@ -185,7 +186,9 @@ static int hvk_set_sregs(struct hvk_vcpu *vcpu, const struct kvm_sregs *sregs)
 		if (sregs->interrupt_bitmap[i])
 			return -EINVAL;
 
-	hvk_vendor->set_sregs(vcpu, sregs);
+	r = hvk_vendor->set_sregs(vcpu, sregs);
+	if (r)
+		return r;
 	vcpu->cr8 = sregs->cr8;
 	vcpu->apic_base = sregs->apic_base;
 	return 0;
