@@ -43,11 +43,14 @@
 
 /* CPUID.80000001h:ECX: LAHF/SAHF, ABM, SSE4A, misaligned SSE, PREFETCHW. */
 #define CX1_ALLOWED	(BIT(0) | BIT(5) | BIT(6) | BIT(7) | BIT(8))
-/* CPUID.80000001h:EDX: SYSCALL, NX, MMXEXT, 1 GiB pages, long mode, and
- * AMD's copies of leaf 1's EDX bits.
+/*
+ * CPUID.80000001h:EDX: SYSCALL, NX, MMXEXT, 1 GiB pages, long mode, and
+ * AMD's copies of leaf 1's EDX bits 0-9, 12-17, 23 and 24 (the others mean
+ * something else there: bit 25 is FFXSR, bit 27 RDTSCP).
  */
 #define DX1_ALLOWED	(BIT(11) | BIT(20) | BIT(22) | BIT(26) | BIT(29) | \
-			 (D1_ALLOWED & ~(BIT(11) | BIT(19))))
+			 (D1_ALLOWED & (GENMASK(9, 0) | GENMASK(17, 12) |   \
+					BIT(23) | BIT(24))))
 
 #define MAX_BASIC_LEAF	0x7
 #define MAX_EXT_LEAF	0x80000008

@@ -223,8 +223,12 @@ struct hvk_vendor {
 
 	/* Segments, control registers, EFER, descriptor tables [loaded]. */
 	void (*get_sregs)(struct hvk_vcpu *vcpu, struct kvm_sregs *sregs);
-	/* @sregs has passed hvk_sregs_valid(). */
-	void (*set_sregs)(struct hvk_vcpu *vcpu, const struct kvm_sregs *sregs);
+	/*
+	 * @sregs has passed hvk_sregs_valid().  0, or -EINVAL for values
+	 * the hardware would refuse at VM entry that the core's checks do
+	 * not know about; the vCPU is unchanged then.
+	 */
+	int (*set_sregs)(struct hvk_vcpu *vcpu, const struct kvm_sregs *sregs);
 	void (*get_segment)(struct hvk_vcpu *vcpu, struct kvm_segment *seg,
 			    enum hvk_sreg sreg);
 	u64 (*get_cr)(struct hvk_vcpu *vcpu, int cr);	/* 0, 3 or 4 */

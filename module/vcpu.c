@@ -108,10 +108,9 @@ static int hvk_vcpu_run(struct hvk_vcpu *vcpu)
 		if (r <= 0)
 			return r;
 	}
-	if (READ_ONCE(run->HVK_IMMEDIATE_EXIT)) {
-		run->exit_reason = KVM_EXIT_INTR;
+	/* As KVM: -EINTR, and exit_reason left as the last exit set it. */
+	if (READ_ONCE(run->HVK_IMMEDIATE_EXIT))
 		return -EINTR;
-	}
 
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, true);
 	for (;;) {
@@ -180,6 +179,7 @@ static bool hvk_apic_base_valid(u64 apic_base)
 static int hvk_set_sregs(struct hvk_vcpu *vcpu, const struct kvm_sregs *sregs)
 {
 	unsigned int i;
+	int r;
 
 	if (!hvk_sregs_valid(sregs) || !hvk_apic_base_valid(sregs->apic_base) ||
 	    sregs->cr8 > 15)
@@ -189,7 +189,9 @@ static int hvk_set_sregs(struct hvk_vcpu *vcpu, const struct kvm_sregs *sregs)
 		if (sregs->interrupt_bitmap[i])
 			return -EINVAL;
 
-	hvk_vendor->set_sregs(vcpu, sregs);
+	r = hvk_vendor->set_sregs(vcpu, sregs);
+	if (r)
+		return r;
 	vcpu->cr8 = sregs->cr8;
 	vcpu->apic_base = sregs->apic_base;
 	return 0;

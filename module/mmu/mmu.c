@@ -38,6 +38,8 @@ static struct page *mmu_leaf_page(u64 pte)
 
 int hvk_mmu_init(struct hvk_mmu *mmu, const struct hvk_mmu_format *fmt)
 {
+	if (WARN_ON_ONCE(fmt->levels < 4 || fmt->levels > PT_MAX_LEVELS))
+		return -EINVAL;
 	mmu->root = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!mmu->root)
 		return -ENOMEM;

@@ -370,7 +370,8 @@ static void svm_get_sregs(struct hvk_vcpu *vcpu, struct kvm_sregs *sregs)
 	sregs->efer = svm_get_efer(vcpu);
 }
 
-static void svm_set_sregs(struct hvk_vcpu *vcpu, const struct kvm_sregs *sregs)
+/* Every state hvk_sregs_valid() lets through is one VMRUN accepts. */
+static int svm_set_sregs(struct hvk_vcpu *vcpu, const struct kvm_sregs *sregs)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb_save_area *save = &svm->vmcb->save;
@@ -393,6 +394,7 @@ static void svm_set_sregs(struct hvk_vcpu *vcpu, const struct kvm_sregs *sregs)
 	save->cr4 = sregs->cr4;
 	svm_set_efer(vcpu, sregs->efer);
 	svm_update_cpl(svm);
+	return 0;
 }
 
 /* The state of a vCPU after KVM_CREATE_VCPU (APM Vol. 2, 14.1.3). */

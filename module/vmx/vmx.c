@@ -1,35 +1,68 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Intel VT-x backend: capability check and VMX operation on each CPU.
+ * Intel VT-x backend: capability check, VMX operation on each CPU, and the
+ * lifetime of each vCPU's VMCS: where it is active, what host state it holds.
  *
  * A CPU is in VMX operation between VMXON and VMXOFF; CR4.VMXE must stay set
  * in between (SDM Vol. 3, 24.7).  CR4.VMXE already set when hvk arrives
  * means another hypervisor owns VMX on this CPU.
  */
+#include <linux/cpu.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
+#include <linux/smp.h>
+#include <linux/spinlock.h>
 #include <linux/printk.h>
 #include <linux/string.h>
 #include <asm/asm.h>
+#include <asm/cpu_entry_area.h>
+#include <asm/desc.h>
 #include <asm/io.h>
+#include <asm/mmu_context.h>	/* load_gs_index() */
 #include <asm/msr.h>
 #include <asm/perf_event.h>
 #include <asm/processor.h>
+#include <asm/segment.h>
+#include <asm/trapnr.h>
 #include <asm/tlbflush.h>
 
 #include "../hvk.h"
 #include "caps.h"
+#include "vmx.h"
 
+/*
+ * Per-CPU state.  loaded_vmcss lists the VMCSs active on the CPU, so that
+ * they can be made inactive (VMCLEAR) before VMXOFF: an active VMCS may be
+ * cached by the CPU and would be lost, or corrupt memory later.
+ */
 struct vmx_cpu {
 	struct page *vmxon_region;	/* (i) allocated at setup */
 	bool on;			/* (o) set between VMXON and VMXOFF */
+	struct list_head loaded_vmcss;	/* (o, interrupts off) */
 };
 
 static DEFINE_PER_CPU(struct vmx_cpu, vmx_cpu);
 
 /* VMCS revision identifier, IA32_VMX_BASIC bits 30:0 (SDM Vol. 3, A.1). */
 static u32 vmx_revision_id;
+u64 vmx_basic;
+u64 vmx_ept_vpid_caps;
+
+/* VM-execution, VM-exit and VM-entry controls, fixed at load. */
+static struct {
+	u32 pin, primary, secondary, exit, entry;
+} vmx_ctls;
+
+/* CR0 and CR4 bits VMX operation fixes to 1 (FIXED0) or allows (FIXED1). */
+u64 vmx_cr0_fixed0, vmx_cr0_fixed1, vmx_cr4_fixed0, vmx_cr4_fixed1;
+
+/* Every RDMSR and WRMSR exits: a page of ones (SDM Vol. 3, 25.6.9). */
+static void *vmx_msr_bitmap;
+
+/* VPIDs in use; VPID 0 is the host's (SDM Vol. 3, 29.1). */
+static DECLARE_BITMAP(vmx_vpids, VMX_NR_VPIDS);
+static DEFINE_SPINLOCK(vmx_vpid_lock);
 
 static u64 vmx_read_msr(u32 msr)
 {
@@ -61,6 +94,72 @@ static bool vmx_present(void)
 	return cpuid_ecx(1) & CPUID1_ECX_VMX;
 }
 
+/*
+ * A control value from what hvk wants, @want, and what it can do without,
+ * @optional: bits the allowed-0 settings (low half of @msr) demand are set,
+ * bits the allowed-1 settings (high half) forbid are cleared (SDM Vol. 3,
+ * A.3 to A.5).  False if a wanted, not optional bit is forbidden.
+ */
+static bool vmx_adjust_ctls(u32 want, u32 optional, u32 msr, u32 *ctls)
+{
+	u64 caps = vmx_read_msr(msr);
+	u32 v = (want | (u32)caps) & (u32)(caps >> 32);
+
+	*ctls = v;
+	return (v & want & ~optional) == (want & ~optional);
+}
+
+static bool vmx_setup_ctls(void)
+{
+	bool vpid = (vmx_ept_vpid_caps & BIT_ULL(32)) &&	/* INVVPID */
+		    (vmx_ept_vpid_caps & (BIT_ULL(41) | BIT_ULL(42)));
+	u32 secondary = SECONDARY_EXEC_ENABLE_EPT |
+			SECONDARY_EXEC_UNRESTRICTED_GUEST |
+			SECONDARY_EXEC_WBINVD_EXITING |
+			(vpid ? SECONDARY_EXEC_ENABLE_VPID : 0);
+	bool ok;
+
+	ok = vmx_adjust_ctls(PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING, 0,
+			     MSR_IA32_VMX_TRUE_PINBASED_CTLS, &vmx_ctls.pin);
+	/*
+	 * Exits for everything that would touch host state: port I/O, MSRs,
+	 * CR8 (the host's TPR), debug registers (not switched), MONITOR and
+	 * MWAIT, RDPMC (host counters).  No CR3 or INVLPG exits: EPT.
+	 */
+	ok &= vmx_adjust_ctls(CPU_BASED_HLT_EXITING |
+			      CPU_BASED_UNCOND_IO_EXITING |
+			      CPU_BASED_USE_MSR_BITMAPS |
+			      CPU_BASED_CR8_LOAD_EXITING |
+			      CPU_BASED_CR8_STORE_EXITING |
+			      CPU_BASED_MOV_DR_EXITING |
+			      CPU_BASED_MWAIT_EXITING |
+			      CPU_BASED_MONITOR_EXITING |
+			      CPU_BASED_RDPMC_EXITING |
+			      CPU_BASED_ACTIVATE_SECONDARY_CONTROLS, 0,
+			      MSR_IA32_VMX_TRUE_PROCBASED_CTLS,
+			      &vmx_ctls.primary);
+	ok &= vmx_adjust_ctls(secondary, SECONDARY_EXEC_WBINVD_EXITING |
+			      SECONDARY_EXEC_ENABLE_VPID,
+			      MSR_IA32_VMX_PROCBASED_CTLS2,
+			      &vmx_ctls.secondary);
+	/* DR7 and DEBUGCTL are switched: host breakpoints stay out. */
+	ok &= vmx_adjust_ctls(VM_EXIT_HOST_ADDR_SPACE_SIZE |
+			      VM_EXIT_SAVE_DEBUG_CONTROLS |
+			      VM_EXIT_SAVE_IA32_EFER | VM_EXIT_LOAD_IA32_EFER, 0,
+			      MSR_IA32_VMX_TRUE_EXIT_CTLS, &vmx_ctls.exit);
+	ok &= vmx_adjust_ctls(VM_ENTRY_LOAD_DEBUG_CONTROLS |
+			      VM_ENTRY_LOAD_IA32_EFER, 0,
+			      MSR_IA32_VMX_TRUE_ENTRY_CTLS, &vmx_ctls.entry);
+	/* IA-32e mode guest follows EFER.LMA, vCPU by vCPU. */
+	vmx_ctls.entry &= ~VM_ENTRY_IA32E_MODE;
+
+	vmx_cr0_fixed0 = vmx_read_msr(MSR_IA32_VMX_CR0_FIXED0);
+	vmx_cr0_fixed1 = vmx_read_msr(MSR_IA32_VMX_CR0_FIXED1);
+	vmx_cr4_fixed0 = vmx_read_msr(MSR_IA32_VMX_CR4_FIXED0);
+	vmx_cr4_fixed1 = vmx_read_msr(MSR_IA32_VMX_CR4_FIXED1);
+	return ok;
+}
+
 static int vmx_check_support(void)
 {
 	struct vmx_raw_caps caps;
@@ -73,6 +172,12 @@ static int vmx_check_support(void)
 		return -ENODEV;
 	}
 	vmx_revision_id = caps.basic & 0x7fffffff;
+	vmx_basic = caps.basic;
+	vmx_ept_vpid_caps = caps.ept_vpid;
+	if (!vmx_setup_ctls()) {
+		pr_err("hvk: Intel VT-x lacks a VM-execution, exit or entry control hvk needs\n");
+		return -ENODEV;
+	}
 	return 0;
 }
 
@@ -87,16 +192,25 @@ static void vmx_unsetup(void)
 			__free_page(vc->vmxon_region);
 		vc->vmxon_region = NULL;
 	}
+	free_page((unsigned long)vmx_msr_bitmap);
+	vmx_msr_bitmap = NULL;
+	vmx_run_unsetup();
 }
 
 static int vmx_setup(void)
 {
-	int cpu;
+	int cpu, r;
+
+	vmx_msr_bitmap = (void *)__get_free_page(GFP_KERNEL);
+	if (!vmx_msr_bitmap)
+		return -ENOMEM;
+	memset(vmx_msr_bitmap, 0xff, PAGE_SIZE);
 
 	for_each_possible_cpu(cpu) {
 		struct vmx_cpu *vc = per_cpu_ptr(&vmx_cpu, cpu);
 		struct page *page;
 
+		INIT_LIST_HEAD(&vc->loaded_vmcss);
 		page = alloc_pages_node(cpu_to_node(cpu),
 					GFP_KERNEL | __GFP_ZERO, 0);
 		if (!page) {
@@ -107,7 +221,12 @@ static int vmx_setup(void)
 		*(u32 *)page_address(page) = vmx_revision_id;
 		vc->vmxon_region = page;
 	}
-	return 0;
+	/* VPID 0 is the host's: never handed out. */
+	set_bit(0, vmx_vpids);
+	r = vmx_run_setup();
+	if (r)
+		vmx_unsetup();
+	return r;
 }
 
 /* VMXON; false on VMfail (CF or ZF set) and on a fault. */
@@ -117,6 +236,35 @@ static bool vmx_vmxon(u64 pa)
 
 	/* A fault skips SETNA and leaves "failed" set. */
 	asm volatile("1: vmxon %[pa]\n\t"
+		     "setna %[failed]\n\t"
+		     "2:\n\t"
+		     _ASM_EXTABLE(1b, 2b)
+		     : [failed] "+qm" (failed)
+		     : [pa] "m" (pa)
+		     : "cc", "memory");
+	return !failed;
+}
+
+/* VMCLEAR and VMPTRLD: false on VMfail and on a fault. */
+static bool vmx_vmclear(u64 pa)
+{
+	u8 failed = 1;
+
+	asm volatile("1: vmclear %[pa]\n\t"
+		     "setna %[failed]\n\t"
+		     "2:\n\t"
+		     _ASM_EXTABLE(1b, 2b)
+		     : [failed] "+qm" (failed)
+		     : [pa] "m" (pa)
+		     : "cc", "memory");
+	return !failed;
+}
+
+static bool vmx_vmptrld(u64 pa)
+{
+	u8 failed = 1;
+
+	asm volatile("1: vmptrld %[pa]\n\t"
 		     "setna %[failed]\n\t"
 		     "2:\n\t"
 		     _ASM_EXTABLE(1b, 2b)
@@ -144,6 +292,31 @@ static int vmx_enable_cpu(void)
 	return 0;
 }
 
+/*
+ * Make every VMCS active on this CPU inactive.  From NMI context
+ * (@emergency) the list is only read: the NMI may have interrupted a
+ * change to it, which unlinks an entry before it is reused.
+ */
+static void vmx_clear_loaded(bool emergency)
+{
+	struct list_head *head = this_cpu_ptr(&vmx_cpu.loaded_vmcss);
+	struct vmx_vcpu *vmx, *next;
+
+	if (emergency) {
+		list_for_each_entry(vmx, head, loaded_link)
+			vmx_vmclear(vmx->vmcs_pa);
+		return;
+	}
+	list_for_each_entry_safe(vmx, next, head, loaded_link) {
+		WARN_ON_ONCE(!vmx_vmclear(vmx->vmcs_pa));
+		list_del(&vmx->loaded_link);
+		vmx->launched = false;
+		/* Unlinked before another CPU may link it again. */
+		smp_wmb();
+		WRITE_ONCE(vmx->loaded_cpu, -1);
+	}
+}
+
 /* Leave VMX operation; VMXOFF faults only outside it, CR4.VMXE goes anyway. */
 static void vmx_off(void)
 {
@@ -161,16 +334,312 @@ static void vmx_off(void)
 
 static void vmx_disable_cpu(void)
 {
+	unsigned long flags;
+
 	if (!this_cpu_read(vmx_cpu.on))
 		return;
+	local_irq_save(flags);
+	vmx_clear_loaded(false);
 	vmx_off();
+	local_irq_restore(flags);
 	intel_pt_handle_vmx(0);
+}
+
+static void vmx_emergency_disable_cpu(void)
+{
+	if (!this_cpu_read(vmx_cpu.on))
+		return;
+	vmx_clear_loaded(true);
+	vmx_off();
 }
 
 static bool vmx_cpu_enabled(void)
 {
 	return this_cpu_read(vmx_cpu.on) && (__read_cr4() & X86_CR4_VMXE);
 }
+
+bool vmx_cpu_is_on(void)
+{
+	return this_cpu_read(vmx_cpu.on);
+}
+
+/* --- VMCS lifetime and loading ------------------------------------------- */
+
+/* EPT pointer: WB paging structures, 4-level walk (SDM Vol. 3, 25.6.11). */
+u64 vmx_eptp(struct vmx_vcpu *vmx)
+{
+	return __pa(vmx->vcpu.vm->mmu.root) | VMX_EPTP_MT_WB | VMX_EPTP_PWL_4;
+}
+
+/* IPI handler: VMCLEAR @arg's VMCS if it is still active on this CPU. */
+static void vmx_clear_on_this_cpu(void *arg)
+{
+	struct vmx_vcpu *vmx = arg;
+
+	if (READ_ONCE(vmx->loaded_cpu) != smp_processor_id())
+		return;
+	WARN_ON_ONCE(!vmx_vmclear(vmx->vmcs_pa));
+	list_del(&vmx->loaded_link);
+	vmx->launched = false;
+	/* Pairs with vmx_vcpu_load(): unlinked before it links it elsewhere. */
+	smp_wmb();
+	WRITE_ONCE(vmx->loaded_cpu, -1);
+}
+
+/* Make @vmx's VMCS inactive wherever it is active; may sleep. */
+static void vmx_clear_anywhere(struct vmx_vcpu *vmx)
+{
+	int cpu;
+
+	/* No CPU goes offline meanwhile: its VMCSs would be cleared twice. */
+	cpus_read_lock();
+	cpu = READ_ONCE(vmx->loaded_cpu);
+	if (cpu >= 0)
+		smp_call_function_single(cpu, vmx_clear_on_this_cpu, vmx, 1);
+	cpus_read_unlock();
+}
+
+/* Host state that differs from CPU to CPU (SDM Vol. 3, 25.5). */
+static void vmx_set_host_cpu_state(struct vmx_vcpu *vmx, int cpu)
+{
+	struct desc_ptr idt;
+	u64 val;
+
+	vmcs_write(vmx, HOST_TR_BASE,
+		   (unsigned long)&get_cpu_entry_area(cpu)->tss.x86_tss);
+	vmcs_write(vmx, HOST_GDTR_BASE, (unsigned long)get_current_gdt_ro());
+	store_idt(&idt);
+	vmcs_write(vmx, HOST_IDTR_BASE, idt.address);
+	/* In the kernel, GS_BASE is this CPU's per-CPU area. */
+	rdmsrl(MSR_GS_BASE, val);
+	vmcs_write(vmx, HOST_GS_BASE, val);
+	rdmsrl(MSR_IA32_SYSENTER_ESP, val);
+	vmcs_write(vmx, HOST_IA32_SYSENTER_ESP, val);
+	rdmsrl(MSR_IA32_SYSENTER_EIP, val);
+	vmcs_write(vmx, HOST_IA32_SYSENTER_EIP, val);
+	rdmsrl(MSR_IA32_SYSENTER_CS, val);
+	vmcs_write(vmx, HOST_IA32_SYSENTER_CS, val);
+	vmcs_write(vmx, HOST_CR0, read_cr0());
+	rdmsrl(MSR_EFER, val);
+	vmcs_write(vmx, HOST_IA32_EFER, val);
+}
+
+/*
+ * Host state of the thread, which a VM exit does not restore as it was
+ * (SDM Vol. 3, 28.5): user DS, ES, FS and GS selectors (VM exit loads the
+ * VMCS's, which must have RPL 0), the LDT (VM exit clears LDTR), the user
+ * GS base (VMX does not switch MSR_KERNEL_GS_BASE, the guest's is loaded
+ * here), the GDT and TSS limits.  Nothing reads these in the kernel
+ * between vcpu_load and vcpu_put, which runs before a context switch
+ * saves them.
+ */
+static void vmx_save_host_state(struct vmx_vcpu *vmx)
+{
+	u64 fs_base;
+
+	savesegment(ds, vmx->host.ds);
+	savesegment(es, vmx->host.es);
+	savesegment(fs, vmx->host.fs);
+	savesegment(gs, vmx->host.gs);
+	store_ldt(vmx->host.ldt);
+	vmcs_write(vmx, HOST_FS_SELECTOR, (vmx->host.fs & 7) ? 0 : vmx->host.fs);
+	vmcs_write(vmx, HOST_GS_SELECTOR, (vmx->host.gs & 7) ? 0 : vmx->host.gs);
+	rdmsrl(MSR_FS_BASE, fs_base);
+	vmcs_write(vmx, HOST_FS_BASE, fs_base);
+	rdmsrl(MSR_KERNEL_GS_BASE, vmx->host.kernel_gs_base);
+	wrmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
+	vmx->host.saved = true;
+}
+
+static void vmx_restore_host_state(struct vmx_vcpu *vmx)
+{
+	if (!vmx->host.saved)
+		return;
+	vmx->host.saved = false;
+	rdmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
+	if (vmx->host.ldt || (vmx->host.gs & 7)) {
+		asm volatile("lldt %0" : : "rm" (vmx->host.ldt));
+		load_gs_index(vmx->host.gs);
+	}
+	if (vmx->host.fs & 7)
+		loadsegment(fs, vmx->host.fs);
+	if (vmx->host.ds | vmx->host.es) {
+		loadsegment(ds, vmx->host.ds);
+		loadsegment(es, vmx->host.es);
+	}
+	/* After load_gs_index(), which replaces the user GS base. */
+	wrmsrl(MSR_KERNEL_GS_BASE, vmx->host.kernel_gs_base);
+	/* VM exit sets the TR limit to 0x67 and the GDT limit to 0xffff. */
+	invalidate_tss_limit();
+	load_fixmap_gdt(smp_processor_id());
+}
+
+static void vmx_vcpu_load(struct hvk_vcpu *vcpu, int cpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	struct vmx_cpu *vc = per_cpu_ptr(&vmx_cpu, cpu);
+	bool moved = READ_ONCE(vmx->loaded_cpu) != cpu;
+	unsigned long flags;
+
+	if (vmx->broken)
+		return;
+	if (WARN_ON_ONCE(!vc->on)) {
+		vmx->broken = true;
+		return;
+	}
+	if (moved) {
+		int old = READ_ONCE(vmx->loaded_cpu);
+
+		/* A VMCS is active on one CPU at most (SDM Vol. 3, 25.11.1). */
+		if (old >= 0)
+			smp_call_function_single(old, vmx_clear_on_this_cpu,
+						 vmx, 1);
+		/* Pairs with vmx_clear_on_this_cpu(): the old link is gone. */
+		smp_rmb();
+		if (WARN_ON_ONCE(READ_ONCE(vmx->loaded_cpu) >= 0)) {
+			vmx->broken = true;
+			return;
+		}
+		local_irq_save(flags);
+		WRITE_ONCE(vmx->loaded_cpu, cpu);
+		list_add(&vmx->loaded_link, &vc->loaded_vmcss);
+		local_irq_restore(flags);
+	}
+	/* Another vCPU's VMCS may have been current here meanwhile. */
+	if (WARN_ON_ONCE(!vmx_vmptrld(vmx->vmcs_pa))) {
+		vmx->broken = true;
+		return;
+	}
+	if (moved)
+		vmx_set_host_cpu_state(vmx, cpu);
+	vmx_save_host_state(vmx);
+}
+
+static void vmx_vcpu_put(struct hvk_vcpu *vcpu)
+{
+	vmx_restore_host_state(to_vmx(vcpu));
+}
+
+/* Host state that is the same on every CPU and for every thread. */
+static void vmx_set_host_constant_state(struct vmx_vcpu *vmx)
+{
+	vmcs_write(vmx, HOST_CS_SELECTOR, __KERNEL_CS);
+	vmcs_write(vmx, HOST_SS_SELECTOR, __KERNEL_DS);
+	vmcs_write(vmx, HOST_DS_SELECTOR, __KERNEL_DS);
+	vmcs_write(vmx, HOST_ES_SELECTOR, __KERNEL_DS);
+	vmcs_write(vmx, HOST_TR_SELECTOR, GDT_ENTRY_TSS * 8);
+	vmcs_write(vmx, HOST_RIP, (unsigned long)hvk_vmx_vmexit);
+}
+
+static void vmx_set_controls(struct vmx_vcpu *vmx)
+{
+	vmcs_write(vmx, PIN_BASED_VM_EXEC_CONTROL, vmx_ctls.pin);
+	vmcs_write(vmx, CPU_BASED_VM_EXEC_CONTROL, vmx_ctls.primary);
+	vmcs_write(vmx, SECONDARY_VM_EXEC_CONTROL, vmx->secondary_ctls);
+	vmcs_write(vmx, VM_EXIT_CONTROLS, vmx_ctls.exit);
+	vmcs_write(vmx, VM_ENTRY_CONTROLS, vmx->entry_ctls);
+	/*
+	 * #AC is intercepted and reflected: a guest can otherwise make the
+	 * CPU deliver #AC forever without an exit (CVE-2015-5307).
+	 */
+	vmcs_write(vmx, EXCEPTION_BITMAP, BIT(X86_TRAP_AC));
+	vmcs_write(vmx, MSR_BITMAP, __pa(vmx_msr_bitmap));
+	vmcs_write(vmx, EPT_POINTER, vmx_eptp(vmx));
+	if (vmx->vpid)
+		vmcs_write(vmx, VIRTUAL_PROCESSOR_ID, vmx->vpid);
+	vmcs_write(vmx, VMCS_LINK_POINTER, ~0ULL);
+}
+
+static u16 vmx_alloc_vpid(void)
+{
+	unsigned long vpid;
+
+	if (!(vmx_ctls.secondary & SECONDARY_EXEC_ENABLE_VPID))
+		return 0;
+	spin_lock(&vmx_vpid_lock);
+	vpid = find_first_zero_bit(vmx_vpids, VMX_NR_VPIDS);
+	if (vpid < VMX_NR_VPIDS)
+		__set_bit(vpid, vmx_vpids);
+	else
+		vpid = 0;	/* all taken: this vCPU runs without */
+	spin_unlock(&vmx_vpid_lock);
+	return vpid;
+}
+
+static void vmx_free_vpid(u16 vpid)
+{
+	if (!vpid)
+		return;
+	spin_lock(&vmx_vpid_lock);
+	__clear_bit(vpid, vmx_vpids);
+	spin_unlock(&vmx_vpid_lock);
+}
+
+static int vmx_vcpu_init(struct hvk_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	struct page *page;
+	int cpu, r = 0;
+
+	vmx->loaded_cpu = -1;
+	vmx->last_run_cpu = -1;
+	INIT_LIST_HEAD(&vmx->loaded_link);
+	page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!page)
+		return -ENOMEM;
+	vmx->vmcs = page_address(page);
+	vmx->vmcs_pa = page_to_phys(page);
+	/* The VMCS region starts with the revision id (SDM Vol. 3, 25.2). */
+	*(u32 *)vmx->vmcs = vmx_revision_id;
+
+	vmx->vpid = vmx_alloc_vpid();
+	vmx->secondary_ctls = vmx_ctls.secondary;
+	if (!vmx->vpid)
+		vmx->secondary_ctls &= ~SECONDARY_EXEC_ENABLE_VPID;
+	vmx->entry_ctls = vmx_ctls.entry;
+
+	cpu = get_cpu();
+	/* A new VMCS is made clear before its first VMPTRLD (25.11.3). */
+	if (WARN_ON_ONCE(!vmx_vmclear(vmx->vmcs_pa))) {
+		put_cpu();
+		return -EIO;
+	}
+	vmx_vcpu_load(vcpu, cpu);
+	vmx_set_controls(vmx);
+	vmx_set_host_constant_state(vmx);
+	vmx_init_guest_state(vmx);
+	vmx_vcpu_put(vcpu);
+	put_cpu();
+	if (vmx->broken)
+		r = -EIO;
+	return r;
+}
+
+static void vmx_vcpu_free(struct hvk_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	if (vmx->vmcs) {
+		vmx_clear_anywhere(vmx);
+		free_page((unsigned long)vmx->vmcs);
+		vmx->vmcs = NULL;
+	}
+	vmx_free_vpid(vmx->vpid);
+	vmx->vpid = 0;
+}
+
+/*
+ * EPT entries: tables readable, writable and executable, leaves also
+ * write-back regardless of the guest's PAT (SDM Vol. 3, 29.3.2 and
+ * 29.3.7.2).
+ */
+static const struct hvk_mmu_format vmx_ept_format = {
+	.levels = 4,	/* the EPTP's page-walk length */
+	.present = VMX_EPT_RWX_MASK,
+	.table = VMX_EPT_RWX_MASK,
+	.leaf_rw = VMX_EPT_RWX_MASK | (VMX_EPTP_MT_WB << VMX_EPT_MT_EPTE_SHIFT) |
+		   VMX_EPT_IPAT_BIT,
+};
 
 const struct hvk_vendor hvk_vmx_vendor = {
 	.name = "VMX",
@@ -180,6 +649,22 @@ const struct hvk_vendor hvk_vmx_vendor = {
 	.unsetup = vmx_unsetup,
 	.enable_cpu = vmx_enable_cpu,
 	.disable_cpu = vmx_disable_cpu,
-	.emergency_disable_cpu = vmx_off,
+	.emergency_disable_cpu = vmx_emergency_disable_cpu,
 	.cpu_enabled = vmx_cpu_enabled,
+	.mmu_format = &vmx_ept_format,
+	.vcpu_size = sizeof(struct vmx_vcpu),
+	.vcpu_init = vmx_vcpu_init,
+	.vcpu_free = vmx_vcpu_free,
+	.vcpu_load = vmx_vcpu_load,
+	.vcpu_put = vmx_vcpu_put,
+	.run = vmx_run,
+	.handle_exit = vmx_handle_exit,
+	.get_sregs = vmx_get_sregs,
+	.set_sregs = vmx_set_sregs,
+	.get_segment = vmx_get_segment,
+	.get_cr = vmx_get_cr,
+	.get_efer = vmx_get_efer,
+	.set_cr0 = vmx_set_cr0,
+	.set_cr4 = vmx_set_cr4,
+	.set_efer = vmx_set_efer,
 };

@@ -1,0 +1,543 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VMX guest entry and exit handling.
+ *
+ * vmx_run() loads what the core keeps outside the VMCS (RIP, RSP, RFLAGS,
+ * a pending exception), switches what VMX does not (CR2), enters through
+ * vmenter.S and reads the exit information back; vmx_handle_exit()
+ * dispatches on the basic exit reason (SDM Vol. 3, Appendix C) to
+ * handlers that share the core's return rule: 1 = enter again, 0 = to user
+ * space with vcpu->run filled in, < 0 = error.
+ */
+#include <linux/gfp.h>
+#include <linux/kvm.h>
+#include <linux/mm.h>
+#include <linux/nospec.h>
+#include <asm/cpufeature.h>
+#include <asm/debugreg.h>
+#include <asm/msr.h>
+#include <asm/nospec-branch.h>
+#include <asm/processor.h>
+#include <asm/processor-flags.h>
+#include <asm/special_insns.h>
+#include <asm/tlbflush.h>
+#include <asm/trapnr.h>
+
+#include "vmx.h"
+
+/* IA32_VMX_BASIC bit 54: INS/OUTS exits report instruction information. */
+#define VMX_BASIC_INS_OUTS_INFO	BIT_ULL(54)
+
+/* IA32_VMX_EPT_VPID_CAP: INVEPT and INVVPID types (SDM Vol. 3, A.10). */
+#define CAP_INVEPT_SINGLE	BIT_ULL(25)
+#define CAP_INVVPID_SINGLE	BIT_ULL(41)
+
+/* Exit qualification for I/O instructions (SDM Vol. 3, Table 28-5). */
+#define IO_SIZE(q)		(((q) & 7) + 1)
+#define IO_IN			BIT(3)
+#define IO_STRING		BIT(4)
+#define IO_REP			BIT(5)
+#define IO_PORT(q)		((q) >> 16)
+
+/* Exit qualification for control-register accesses (Table 28-3). */
+#define CR_NUM(q)		((q) & 15)
+#define CR_TYPE(q)		(((q) >> 4) & 3)
+#define CR_TYPE_MOV_TO		0
+#define CR_TYPE_MOV_FROM	1
+#define CR_TYPE_CLTS		2
+#define CR_TYPE_LMSW		3
+#define CR_GPR(q)		(((q) >> 8) & 15)
+#define CR_LMSW_DATA(q)		(((q) >> 16) & 0xffff)
+
+/* Event types in interruption information (Table 25-17). */
+#define EVENT_TYPE(info)	(((info) >> 8) & 7)
+#define EVENT_NMI		2
+#define EVENT_HW_EXCEPTION	3
+#define EVENT_SW_INTR		4
+#define EVENT_PRIV_SW_EXCEPTION	5
+#define EVENT_SW_EXCEPTION	6
+
+/* RFLAGS bits that are reserved, as 0 (SDM Vol. 1, 3.4.3). */
+#define RFLAGS_RESERVED		(GENMASK_ULL(63, 22) | BIT(15) | BIT(5) | BIT(3))
+
+/*
+ * L1D flush before each entry where the CPU is affected by L1TF and the
+ * kernel's policy wants it (l1tf= and the VMX-specific l1tf_vmx_mitigation,
+ * set by kvm_intel when loaded).  Without the FLUSH_CMD MSR, reading a
+ * buffer twice the size of the L1D pushes out the rest.
+ */
+#define L1D_FLUSH_SIZE		(64 * 1024)
+static bool vmx_l1d_flush_needed;	/* (i) */
+static void *vmx_l1d_flush_buf;		/* (i) */
+
+int vmx_run_setup(void)
+{
+	u64 arch_cap = 0;
+
+	if (!boot_cpu_has_bug(X86_BUG_L1TF))
+		return 0;
+	if (boot_cpu_has(X86_FEATURE_ARCH_CAPABILITIES))
+		rdmsrl(MSR_IA32_ARCH_CAPABILITIES, arch_cap);
+	if (arch_cap & ARCH_CAP_SKIP_VMENTRY_L1DFLUSH)
+		return 0;
+	switch (l1tf_vmx_mitigation) {
+	case VMENTER_L1D_FLUSH_NEVER:
+	case VMENTER_L1D_FLUSH_NOT_REQUIRED:
+	case VMENTER_L1D_FLUSH_EPT_DISABLED:
+		return 0;
+	case VMENTER_L1D_FLUSH_AUTO:
+		if (l1tf_mitigation == L1TF_MITIGATION_OFF)
+			return 0;
+		break;
+	default:
+		break;
+	}
+	vmx_l1d_flush_needed = true;
+	if (boot_cpu_has(X86_FEATURE_FLUSH_L1D))
+		return 0;
+	vmx_l1d_flush_buf = (void *)__get_free_pages(GFP_KERNEL | __GFP_ZERO,
+						     get_order(L1D_FLUSH_SIZE));
+	return vmx_l1d_flush_buf ? 0 : -ENOMEM;
+}
+
+void vmx_run_unsetup(void)
+{
+	if (vmx_l1d_flush_buf)
+		free_pages((unsigned long)vmx_l1d_flush_buf,
+			   get_order(L1D_FLUSH_SIZE));
+	vmx_l1d_flush_buf = NULL;
+	vmx_l1d_flush_needed = false;
+}
+
+static void vmx_l1d_flush(void)
+{
+	unsigned int off;
+
+	if (!vmx_l1d_flush_buf) {
+		wrmsrl(MSR_IA32_FLUSH_CMD, L1D_FLUSH);
+		return;
+	}
+	/* First the TLB entries, so that the second pass only reads lines. */
+	for (off = 0; off < L1D_FLUSH_SIZE; off += PAGE_SIZE)
+		READ_ONCE(*(u8 *)(vmx_l1d_flush_buf + off));
+	for (off = 0; off < L1D_FLUSH_SIZE; off += L1_CACHE_BYTES)
+		READ_ONCE(*(u8 *)(vmx_l1d_flush_buf + off));
+}
+
+/* INVEPT and INVVPID (SDM Vol. 3, 31.3); false on VMfail or fault. */
+static bool vmx_invept(unsigned long type, u64 eptp)
+{
+	struct { u64 eptp, reserved; } desc = { eptp, 0 };
+	u8 failed = 1;
+
+	asm volatile("1: invept %[desc], %[type]\n\t"
+		     "setna %[failed]\n\t"
+		     "2:\n\t"
+		     _ASM_EXTABLE(1b, 2b)
+		     : [failed] "+qm" (failed)
+		     : [desc] "m" (desc), [type] "r" (type)
+		     : "cc", "memory");
+	return !failed;
+}
+
+static bool vmx_invvpid(unsigned long type, u16 vpid)
+{
+	struct { u64 vpid, gla; } desc = { vpid, 0 };
+	u8 failed = 1;
+
+	asm volatile("1: invvpid %[desc], %[type]\n\t"
+		     "setna %[failed]\n\t"
+		     "2:\n\t"
+		     _ASM_EXTABLE(1b, 2b)
+		     : [failed] "+qm" (failed)
+		     : [desc] "m" (desc), [type] "r" (type)
+		     : "cc", "memory");
+	return !failed;
+}
+
+/*
+ * Guest-physical and combined mappings of the VM's EPT, for every VPID:
+ * after a change to the EPT, or on a CPU that may hold mappings from an
+ * earlier stint of the vCPU (zaps meanwhile were flushed elsewhere).
+ */
+static void vmx_flush_ept(struct vmx_vcpu *vmx)
+{
+	bool single = vmx_ept_vpid_caps & CAP_INVEPT_SINGLE;
+
+	if (WARN_ON_ONCE(!vmx_invept(single ? VMX_EPT_EXTENT_CONTEXT :
+					      VMX_EPT_EXTENT_GLOBAL,
+				     vmx_eptp(vmx))))
+		vmx->broken = true;
+}
+
+/*
+ * The guest's own TLB entries (its page tables changed under it, by
+ * KVM_SET_SREGS).  Without VPID, every VM entry does this already.
+ */
+static void vmx_flush_guest(struct vmx_vcpu *vmx)
+{
+	bool single = vmx_ept_vpid_caps & CAP_INVVPID_SINGLE;
+
+	if (!vmx->vpid)
+		return;
+	if (WARN_ON_ONCE(!vmx_invvpid(single ? VMX_VPID_EXTENT_SINGLE_CONTEXT :
+					       VMX_VPID_EXTENT_ALL_CONTEXT,
+				      vmx->vpid)))
+		vmx->broken = true;
+}
+
+static bool vmx_long_mode_code(struct vmx_vcpu *vmx)
+{
+	return (vmx->entry_ctls & VM_ENTRY_IA32E_MODE) &&
+	       (vmcs_read(vmx, GUEST_CS_AR_BYTES) & VMX_AR_L_MASK);
+}
+
+/* The event to inject at this entry, if any (SDM Vol. 3, 27.6). */
+static void vmx_inject_event(struct vmx_vcpu *vmx)
+{
+	struct hvk_vcpu *vcpu = &vmx->vcpu;
+	u32 info;
+
+	if (vmx->reinject.info) {
+		info = vmx->reinject.info;
+		vmcs_write(vmx, VM_ENTRY_EXCEPTION_ERROR_CODE,
+			   vmx->reinject.error_code);
+		vmcs_write(vmx, VM_ENTRY_INSTRUCTION_LEN,
+			   vmx->reinject.insn_len);
+		vmx->reinject.info = 0;
+	} else if (vcpu->exception.pending) {
+		u8 vector = vcpu->exception.vector;
+
+		info = vector | (EVENT_HW_EXCEPTION << 8) | INTR_INFO_VALID_MASK;
+		/* No error code in real mode (27.2.1.3). */
+		if (vcpu->exception.has_error_code &&
+		    (vmcs_read(vmx, GUEST_CR0) & X86_CR0_PE))
+			info |= INTR_INFO_DELIVER_CODE_MASK;
+		vmcs_write(vmx, VM_ENTRY_EXCEPTION_ERROR_CODE,
+			   vcpu->exception.error_code);
+		vmcs_write(vmx, VM_ENTRY_INSTRUCTION_LEN, 0);
+		vcpu->exception.pending = false;
+	} else {
+		info = 0;
+	}
+	vmcs_write(vmx, VM_ENTRY_INTR_INFO_FIELD, info);
+}
+
+/* Registers the core keeps, in the form VM entry accepts (27.3.1.4). */
+static void vmx_load_core_regs(struct vmx_vcpu *vmx)
+{
+	struct hvk_vcpu *vcpu = &vmx->vcpu;
+	u32 intr_state;
+
+	if (!vmx_long_mode_code(vmx))
+		vcpu->rip = (u32)vcpu->rip;
+	vcpu->rflags = (vcpu->rflags & ~RFLAGS_RESERVED) | X86_EFLAGS_FIXED;
+	vmcs_write(vmx, GUEST_RIP, vcpu->rip);
+	vmcs_write(vmx, GUEST_RSP, vcpu->regs[HVK_RSP]);
+	vmcs_write(vmx, GUEST_RFLAGS, vcpu->rflags);
+
+	/*
+	 * Blocking by STI or MOV SS covers the next instruction only: gone
+	 * once hvk has moved RIP past an instruction, and STI's never
+	 * outlives a clear IF.
+	 */
+	intr_state = vmcs_read(vmx, GUEST_INTERRUPTIBILITY_INFO);
+	if (intr_state & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)) {
+		if (vcpu->rip != vmx->exit_rip)
+			intr_state &= ~(GUEST_INTR_STATE_STI |
+					GUEST_INTR_STATE_MOV_SS);
+		if (!(vcpu->rflags & X86_EFLAGS_IF))
+			intr_state &= ~GUEST_INTR_STATE_STI;
+		vmcs_write(vmx, GUEST_INTERRUPTIBILITY_INFO, intr_state);
+	}
+}
+
+static void vmx_read_exit_info(struct vmx_vcpu *vmx)
+{
+	struct hvk_vcpu *vcpu = &vmx->vcpu;
+	u32 idt_info;
+
+	vmx->exit_reason = vmcs_read(vmx, VM_EXIT_REASON);
+	vcpu->rip = vmcs_read(vmx, GUEST_RIP);
+	vcpu->regs[HVK_RSP] = vmcs_read(vmx, GUEST_RSP);
+	vcpu->rflags = vmcs_read(vmx, GUEST_RFLAGS);
+	vmx->exit_rip = vcpu->rip;
+	vmx->exit_qual = vmcs_read(vmx, EXIT_QUALIFICATION);
+	if (vmx->exit_reason & VMX_EXIT_REASONS_FAILED_VMENTRY)
+		return;
+	vmx->exit_intr_info = vmcs_read(vmx, VM_EXIT_INTR_INFO);
+	vmx->exit_insn_len = vmcs_read(vmx, VM_EXIT_INSTRUCTION_LEN);
+	vmx->exit_insn_info = vmcs_read(vmx, VMX_INSTRUCTION_INFO);
+	if ((u16)vmx->exit_reason == EXIT_REASON_EPT_VIOLATION ||
+	    (u16)vmx->exit_reason == EXIT_REASON_EPT_MISCONFIG)
+		vmx->exit_gpa = vmcs_read(vmx, GUEST_PHYSICAL_ADDRESS);
+
+	idt_info = vmcs_read(vmx, IDT_VECTORING_INFO_FIELD);
+	if (idt_info & VECTORING_INFO_VALID_MASK) {
+		vmx->reinject.info = idt_info & ~INTR_INFO_UNBLOCK_NMI;
+		vmx->reinject.error_code =
+			vmcs_read(vmx, IDT_VECTORING_ERROR_CODE);
+		vmx->reinject.insn_len = vmx->exit_insn_len;
+	}
+}
+
+void vmx_run(struct hvk_vcpu *vcpu, bool flush_tlb)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	int cpu = smp_processor_id();
+
+	vmx->fail = false;
+	if (vmx->broken)
+		return;
+	/* An emergency or a reboot took VMX away: no entry, no warning. */
+	if (!vmx_cpu_is_on()) {
+		vmx->broken = true;
+		return;
+	}
+	if (flush_tlb || vmx->last_run_cpu != cpu)
+		vmx_flush_ept(vmx);
+	else if (vmx->flush_guest)
+		vmx_flush_guest(vmx);
+	vmx->flush_guest = false;
+	vmx->last_run_cpu = cpu;
+
+	/* The kernel may change these at any time (PCID, cr4 bits). */
+	vmcs_write(vmx, HOST_CR3, __read_cr3());
+	vmcs_write(vmx, HOST_CR4, cr4_read_shadow());
+	vmx_load_core_regs(vmx);
+	vmx_inject_event(vmx);
+	if (vmx->broken)
+		return;
+
+	if (vmx_l1d_flush_needed)
+		vmx_l1d_flush();
+	if (vmx->cr2 != native_read_cr2())
+		native_write_cr2(vmx->cr2);
+
+	hvk_guest_state_enter_irqoff();
+	vmx->fail = hvk_vmx_enter(vcpu->regs, vmx->launched);
+	vmx->cr2 = native_read_cr2();
+	hvk_guest_state_exit_irqoff();
+
+	if (vmx->fail) {
+		vmx->insn_error = vmcs_read(vmx, VM_INSTRUCTION_ERROR);
+		return;
+	}
+	vmx->launched = true;
+	vmx_read_exit_info(vmx);
+
+	/*
+	 * An NMI that exited is the host's, and NMIs stay blocked until an
+	 * IRET: have the kernel's handler take it now, interrupts still off.
+	 */
+	if ((u16)vmx->exit_reason == EXIT_REASON_EXCEPTION_NMI &&
+	    (vmx->exit_intr_info & INTR_INFO_VALID_MASK) &&
+	    EVENT_TYPE(vmx->exit_intr_info) == EVENT_NMI)
+		asm volatile("int $2");
+}
+
+/* --- exit handlers ------------------------------------------------------- */
+
+static u64 vmx_next_rip(struct vmx_vcpu *vmx)
+{
+	u64 rip = vmx->vcpu.rip + vmx->exit_insn_len;
+
+	return vmx_long_mode_code(vmx) ? rip : (u32)rip;
+}
+
+static int vmx_handle_exception_nmi(struct vmx_vcpu *vmx)
+{
+	u32 info = vmx->exit_intr_info;
+
+	if (EVENT_TYPE(info) == EVENT_NMI)
+		return 1;	/* taken by the host in vmx_run() */
+	/* Intercepted #AC goes back to the guest; the error code is 0. */
+	if (EVENT_TYPE(info) == EVENT_HW_EXCEPTION &&
+	    (info & INTR_INFO_VECTOR_MASK) == X86_TRAP_AC) {
+		return hvk_queue_exception(&vmx->vcpu, X86_TRAP_AC, true, 0);
+	}
+	return hvk_exit_unhandled(&vmx->vcpu, vmx->exit_reason,
+				  vmx->exit_qual, info);
+}
+
+/* The interrupt is still pending in the host: it is taken on the way out. */
+static int vmx_handle_external_interrupt(struct vmx_vcpu *vmx)
+{
+	return 1;
+}
+
+static int vmx_handle_triple_fault(struct vmx_vcpu *vmx)
+{
+	return hvk_handle_shutdown(&vmx->vcpu);
+}
+
+static int vmx_handle_cpuid(struct vmx_vcpu *vmx)
+{
+	return hvk_handle_cpuid(&vmx->vcpu, vmx_next_rip(vmx));
+}
+
+static int vmx_handle_hlt(struct vmx_vcpu *vmx)
+{
+	return hvk_handle_hlt(&vmx->vcpu, vmx_next_rip(vmx));
+}
+
+static int vmx_handle_rdmsr(struct vmx_vcpu *vmx)
+{
+	return hvk_handle_rdmsr(&vmx->vcpu, vmx_next_rip(vmx));
+}
+
+static int vmx_handle_wrmsr(struct vmx_vcpu *vmx)
+{
+	return hvk_handle_wrmsr(&vmx->vcpu, vmx_next_rip(vmx));
+}
+
+/* No VMX for the guest: its VMX instructions are #UD, as CPUID implies. */
+static int vmx_handle_vmx_insn(struct vmx_vcpu *vmx)
+{
+	return hvk_queue_exception(&vmx->vcpu, X86_TRAP_UD, false, 0);
+}
+
+/* Caches are not the guest's to flush: WBINVD and INVD do nothing. */
+static int vmx_handle_wbinvd(struct vmx_vcpu *vmx)
+{
+	vmx->vcpu.rip = vmx_next_rip(vmx);
+	return 1;
+}
+
+/* Address size of INS/OUTS: from the exit, else from the instruction. */
+static int vmx_string_io_addr_bytes(struct vmx_vcpu *vmx, u8 *bytes)
+{
+	struct hvk_insn insn;
+	int mode;
+
+	if (vmx_basic & VMX_BASIC_INS_OUTS_INFO) {
+		/* Bits 9:7: 0 = 16-bit, 1 = 32-bit, 2 = 64-bit (28.2.5). */
+		*bytes = 2 << ((vmx->exit_insn_info >> 7) & 3);
+		return 0;
+	}
+	if (hvk_decode_at_rip(&vmx->vcpu, &insn))
+		return -EFAULT;
+	mode = hvk_cs_mode(&vmx->vcpu);
+	if (mode == 64)
+		*bytes = insn.adsize ? 4 : 8;
+	else if (mode == 32)
+		*bytes = insn.adsize ? 2 : 4;
+	else
+		*bytes = insn.adsize ? 4 : 2;
+	return 0;
+}
+
+static int vmx_handle_io(struct vmx_vcpu *vmx)
+{
+	u64 q = vmx->exit_qual;
+	u8 addr_bytes = 0;
+
+	if ((q & IO_STRING) && vmx_string_io_addr_bytes(vmx, &addr_bytes))
+		return hvk_exit_emulation_failed(&vmx->vcpu);
+	return hvk_handle_io(&vmx->vcpu, IO_PORT(q), IO_SIZE(q), q & IO_IN,
+			     q & IO_STRING, q & IO_REP, addr_bytes,
+			     vmx_next_rip(vmx));
+}
+
+static int vmx_handle_cr(struct vmx_vcpu *vmx)
+{
+	struct hvk_vcpu *vcpu = &vmx->vcpu;
+	u64 q = vmx->exit_qual, next_rip = vmx_next_rip(vmx);
+	unsigned long *gpr = &vcpu->regs[CR_GPR(q)];
+	int cr = CR_NUM(q);
+	u64 val, cr0;
+
+	switch (CR_TYPE(q)) {
+	case CR_TYPE_MOV_TO:
+		/* Outside 64-bit mode the operand is 32 bits. */
+		val = vmx_long_mode_code(vmx) ? *gpr : (u32)*gpr;
+		return hvk_handle_cr_write(vcpu, cr, val, next_rip);
+	case CR_TYPE_MOV_FROM:
+		/* Only CR8 reads exit (CR3 is the guest's with EPT). */
+		if (cr != 8)
+			break;
+		*gpr = vcpu->cr8;
+		vcpu->rip = next_rip;
+		return 1;
+	case CR_TYPE_CLTS:
+		cr0 = vmx_get_cr(vcpu, 0) & ~X86_CR0_TS;
+		return hvk_handle_cr_write(vcpu, 0, cr0, next_rip);
+	case CR_TYPE_LMSW:
+		/* LMSW loads PE, MP, EM and TS, and cannot clear PE. */
+		cr0 = vmx_get_cr(vcpu, 0);
+		cr0 = (cr0 & ~0xeULL) | (CR_LMSW_DATA(q) & 0xf);
+		return hvk_handle_cr_write(vcpu, 0, cr0, next_rip);
+	}
+	return hvk_exit_unhandled(vcpu, vmx->exit_reason, q, 0);
+}
+
+static int vmx_handle_ept_violation(struct vmx_vcpu *vmx)
+{
+	return hvk_handle_ept_npt_fault(&vmx->vcpu, vmx->exit_gpa);
+}
+
+/* hvk wrote an EPT entry the CPU does not accept: hvk's bug, not the guest's. */
+static int vmx_handle_ept_misconfig(struct vmx_vcpu *vmx)
+{
+	WARN_ONCE(1, "hvk: EPT misconfiguration at GPA %#llx\n", vmx->exit_gpa);
+	return hvk_exit_unhandled(&vmx->vcpu, vmx->exit_reason, 0,
+				  vmx->exit_gpa);
+}
+
+typedef int (*vmx_exit_handler)(struct vmx_vcpu *vmx);
+
+static const vmx_exit_handler vmx_exit_handlers[] = {
+	[EXIT_REASON_EXCEPTION_NMI] = vmx_handle_exception_nmi,
+	[EXIT_REASON_EXTERNAL_INTERRUPT] = vmx_handle_external_interrupt,
+	[EXIT_REASON_TRIPLE_FAULT] = vmx_handle_triple_fault,
+	[EXIT_REASON_CPUID] = vmx_handle_cpuid,
+	[EXIT_REASON_HLT] = vmx_handle_hlt,
+	[EXIT_REASON_INVD] = vmx_handle_wbinvd,
+	[EXIT_REASON_VMCALL] = vmx_handle_vmx_insn,
+	[EXIT_REASON_VMCLEAR] = vmx_handle_vmx_insn,
+	[EXIT_REASON_VMLAUNCH] = vmx_handle_vmx_insn,
+	[EXIT_REASON_VMPTRLD] = vmx_handle_vmx_insn,
+	[EXIT_REASON_VMPTRST] = vmx_handle_vmx_insn,
+	[EXIT_REASON_VMREAD] = vmx_handle_vmx_insn,
+	[EXIT_REASON_VMRESUME] = vmx_handle_vmx_insn,
+	[EXIT_REASON_VMWRITE] = vmx_handle_vmx_insn,
+	[EXIT_REASON_VMOFF] = vmx_handle_vmx_insn,
+	[EXIT_REASON_VMON] = vmx_handle_vmx_insn,
+	[EXIT_REASON_CR_ACCESS] = vmx_handle_cr,
+	[EXIT_REASON_IO_INSTRUCTION] = vmx_handle_io,
+	[EXIT_REASON_MSR_READ] = vmx_handle_rdmsr,
+	[EXIT_REASON_MSR_WRITE] = vmx_handle_wrmsr,
+	[EXIT_REASON_EPT_VIOLATION] = vmx_handle_ept_violation,
+	[EXIT_REASON_EPT_MISCONFIG] = vmx_handle_ept_misconfig,
+	[EXIT_REASON_INVEPT] = vmx_handle_vmx_insn,
+	[EXIT_REASON_WBINVD] = vmx_handle_wbinvd,
+	[EXIT_REASON_INVVPID] = vmx_handle_vmx_insn,
+	[EXIT_REASON_VMFUNC] = vmx_handle_vmx_insn,
+};
+
+int vmx_handle_exit(struct hvk_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u32 basic = (u16)vmx->exit_reason;
+	vmx_exit_handler handler = NULL;
+
+	if (vmx->broken)
+		return -EIO;
+	if (vmx->fail) {
+		/* hvk's controls or host state: a bug, not the guest's doing. */
+		WARN_ONCE(1, "hvk: VM entry failed, VM-instruction error %u\n",
+			  vmx->insn_error);
+		return hvk_exit_fail_entry(vcpu, vmx->insn_error);
+	}
+	/* Invalid guest state, MSR loading or a machine check (27.8). */
+	if (vmx->exit_reason & VMX_EXIT_REASONS_FAILED_VMENTRY)
+		return hvk_exit_fail_entry(vcpu, vmx->exit_reason);
+
+	if (basic < ARRAY_SIZE(vmx_exit_handlers))
+		handler = vmx_exit_handlers[array_index_nospec(basic,
+					    ARRAY_SIZE(vmx_exit_handlers))];
+	if (!handler)
+		return hvk_exit_unhandled(vcpu, vmx->exit_reason,
+					  vmx->exit_qual, vmx->exit_intr_info);
+	return handler(vmx);
+}
