@@ -109,7 +109,12 @@ SYM_FUNC_START(__svm_vcpu_run)
 8:
 	/* Before any RET: stuff the RSB, then untrain returns (RETBleed). */
 	FILL_RETURN_BUFFER %rax, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT
+#ifdef UNTRAIN_RET_VM
 	UNTRAIN_RET_VM
+#else
+	/* Older kernels have one untraining sequence for entry and exit. */
+	UNTRAIN_RET
+#endif
 
 	/* Guest values must not linger in registers the host may use. */
 	xor	%ecx, %ecx
