@@ -422,6 +422,58 @@ int hvk_handle_cr_write(struct hvk_vcpu *vcpu, int cr, u64 val, u64 next_rip)
 	return 1;
 }
 
+/*
+ * Debug registers (SDM Vol. 3, 19.2).  The guest's are emulated: MOV to and
+ * from them always exits, the values live in the vCPU and never reach the
+ * hardware, so the host's breakpoints are never disturbed and the guest's
+ * do not fire.  DR6 bits that read as 1 and those software may change; DR7
+ * bits fixed to 1 and to 0.
+ */
+#define DR6_FIXED_1	0xffff0ff0ULL
+#define DR6_WRITABLE	(GENMASK_ULL(3, 0) | GENMASK_ULL(15, 13))
+#define DR7_FIXED_1	BIT_ULL(10)
+#define DR7_FIXED_0	(BIT_ULL(11) | BIT_ULL(12) | BIT_ULL(14) | BIT_ULL(15))
+
+void hvk_reset_debug_registers(struct hvk_vcpu *vcpu)
+{
+	memset(vcpu->dr, 0, sizeof(vcpu->dr));
+	vcpu->dr6 = DR6_FIXED_1;
+	vcpu->dr7 = DR7_FIXED_1;
+}
+
+int hvk_handle_mov_dr(struct hvk_vcpu *vcpu, unsigned int dr, unsigned int gpr,
+		      bool to_dr, u64 next_rip)
+{
+	bool wide = hvk_cs_mode(vcpu) == 64;
+	u64 val;
+
+	/* DR4 and DR5 alias DR6 and DR7 unless CR4.DE makes them #UD. */
+	if (dr == 4 || dr == 5) {
+		if (hvk_vendor->get_cr(vcpu, 4) & X86_CR4_DE)
+			return hvk_queue_exception(vcpu, X86_TRAP_UD, false, 0);
+		dr += 2;
+	}
+	if (dr > 7 || gpr >= HVK_NR_GPRS)
+		return hvk_exit_emulation_failed(vcpu);
+
+	if (to_dr) {
+		val = wide ? vcpu->regs[gpr] : (u32)vcpu->regs[gpr];
+		if (dr >= 6 && (val >> 32))
+			return hvk_inject_gp(vcpu);
+		if (dr < 4)
+			vcpu->dr[dr] = val;
+		else if (dr == 6)
+			vcpu->dr6 = (val & DR6_WRITABLE) | DR6_FIXED_1;
+		else
+			vcpu->dr7 = (val & ~DR7_FIXED_0) | DR7_FIXED_1;
+	} else {
+		val = dr < 4 ? vcpu->dr[dr] : dr == 6 ? vcpu->dr6 : vcpu->dr7;
+		write_sized(&vcpu->regs[gpr], val, wide ? 8 : 4);
+	}
+	vcpu->rip = next_rip;
+	return 1;
+}
+
 /* --- second-level page faults -------------------------------------------- */
 
 int hvk_handle_ept_npt_fault(struct hvk_vcpu *vcpu, u64 gpa)

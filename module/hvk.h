@@ -138,6 +138,10 @@ struct hvk_vcpu {
 	u64 rip;				/* (o) */
 	u64 rflags;				/* (o) */
 	u64 cr8;				/* (o) no local APIC yet */
+	/* Debug registers, emulated: never loaded into the hardware. */
+	u64 dr[4];				/* (o) DR0-3 */
+	u64 dr6;				/* (o) */
+	u64 dr7;				/* (o) */
 	u64 apic_base;				/* (o) */
 
 	/* An exception to deliver at the next entry. */
@@ -280,6 +284,9 @@ int hvk_handle_hlt(struct hvk_vcpu *vcpu, u64 next_rip);
 int hvk_handle_rdmsr(struct hvk_vcpu *vcpu, u64 next_rip);
 int hvk_handle_wrmsr(struct hvk_vcpu *vcpu, u64 next_rip);
 int hvk_handle_cr_write(struct hvk_vcpu *vcpu, int cr, u64 val, u64 next_rip);
+int hvk_handle_mov_dr(struct hvk_vcpu *vcpu, unsigned int dr, unsigned int gpr,
+		      bool to_dr, u64 next_rip);
+void hvk_reset_debug_registers(struct hvk_vcpu *vcpu);
 int hvk_handle_shutdown(struct hvk_vcpu *vcpu);
 int hvk_handle_ept_npt_fault(struct hvk_vcpu *vcpu, u64 gpa);
 int hvk_exit_fail_entry(struct hvk_vcpu *vcpu, u64 hw_reason);

@@ -350,6 +350,7 @@ int hvk_create_vcpu(struct hvk_vm *vm, unsigned long id)
 	vcpu->rflags = X86_EFLAGS_FIXED;
 	vcpu->apic_base = APIC_DEFAULT_PHYS_BASE | BIT_ULL(11) |
 			  (id == 0 ? BIT_ULL(8) : 0);
+	hvk_reset_debug_registers(vcpu);
 
 	r = -ENOMEM;
 	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);

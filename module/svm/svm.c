@@ -210,13 +210,9 @@ static bool svm_cpu_enabled(void)
 
 /* --- vCPUs --------------------------------------------------------------- */
 
-/* Debug registers (SDM Vol. 3, 19.2): DR6 bits that read as 1 and those
- * software may change; DR7 bits fixed to 1 and to 0.
- */
-#define DR6_FIXED_1	0xffff0ff0ULL
-#define DR6_WRITABLE	(GENMASK_ULL(3, 0) | GENMASK_ULL(15, 13))
-#define DR7_FIXED_1	BIT_ULL(10)
-#define DR7_FIXED_0	(BIT_ULL(11) | BIT_ULL(12) | BIT_ULL(14) | BIT_ULL(15))
+/* DR6 and DR7 after reset (SDM Vol. 3, 19.2); the guest's are emulated. */
+#define DR6_RESET	0xffff0ff0ULL
+#define DR7_RESET	0x400ULL
 /* The power-on PAT (SDM Vol. 3, 13.12.4). */
 #define PAT_RESET	0x0007040600070406ULL
 
@@ -225,7 +221,6 @@ struct svm_vcpu {
 	struct vmcb *vmcb;		/* (i) one page */
 	int last_cpu;			/* (o) CPU of the last VMRUN, or -1 */
 	u64 asid_generation;		/* (o) of vmcb->control.asid */
-	u64 dr[4];			/* (o) guest DR0-3, emulated */
 	/* The event being delivered when the last exit happened. */
 	u32 exit_int_info;		/* (o) */
 	u32 exit_int_info_err;		/* (o) */
@@ -449,8 +444,8 @@ static void svm_init_vmcb(struct svm_vcpu *svm)
 	save->idtr.limit = 0xffff;
 	save->cr0 = X86_CR0_NW | X86_CR0_CD | X86_CR0_ET;
 	save->efer = EFER_SVME;
-	save->dr6 = DR6_FIXED_1;
-	save->dr7 = DR7_FIXED_1;
+	save->dr6 = DR6_RESET;
+	save->dr7 = DR7_RESET;
 	save->g_pat = PAT_RESET;
 	svm_update_cpl(svm);
 }
@@ -718,46 +713,23 @@ static int svm_exit_cr_write(struct svm_vcpu *svm)
 	return hvk_handle_cr_write(vcpu, cr, val, next);
 }
 
-/*
- * MOV to and from DR0-7.  DR0-3 are not switched by VMRUN, so the guest's
- * live in svm->dr and never reach the hardware: guest breakpoints do not
- * fire, and the host's stay intact.  DR6 and DR7 are the VMCB's.
- */
+/* MOV to and from DR0-7, decoded here and emulated by the core. */
 static int svm_exit_dr(struct svm_vcpu *svm)
 {
 	struct hvk_vcpu *vcpu = &svm->vcpu;
-	struct vmcb_save_area *save = &svm->vmcb->save;
 	u32 code = svm->vmcb->control.exit_code;
 	bool write = code >= SVM_EXIT_WRITE_DR0;
 	unsigned int dr = code - (write ? SVM_EXIT_WRITE_DR0 : SVM_EXIT_READ_DR0);
 	struct hvk_insn insn;
-	unsigned long *gpr;
-	u64 next, val;
+	u64 next;
 
 	if (!svm_next_rip(svm, &next, &insn))
 		return 0;
 	if (insn.opcode[1] != (write ? 0x23 : 0x21))
 		return hvk_exit_emulation_failed(vcpu);
-	if ((dr == 4 || dr == 5) && (save->cr4 & X86_CR4_DE))
-		return svm_inject_ud(svm);
-	if (dr == 4 || dr == 5)
-		dr += 2;
-	gpr = svm_modrm_gpr(vcpu, &insn);
-	if (write) {
-		val = *gpr;
-		if (dr >= 6 && (val >> 32))
-			return hvk_queue_exception(vcpu, X86_TRAP_GP, true, 0);
-		if (dr < 4)
-			svm->dr[dr] = val;
-		else if (dr == 6)
-			save->dr6 = (val & DR6_WRITABLE) | DR6_FIXED_1;
-		else
-			save->dr7 = (val & ~DR7_FIXED_0) | DR7_FIXED_1;
-	} else {
-		*gpr = dr < 4 ? svm->dr[dr] : dr == 6 ? save->dr6 : save->dr7;
-	}
-	vcpu->rip = next;
-	return 1;
+	return hvk_handle_mov_dr(vcpu, dr,
+				 (insn.modrm & 7) | ((insn.rex & 1) << 3),
+				 write, next);
 }
 
 static int svm_exit_err(struct svm_vcpu *svm)

@@ -391,10 +391,32 @@ static int vmx_handle_wrmsr(struct vmx_vcpu *vmx)
 	return hvk_handle_wrmsr(&vmx->vcpu, vmx_next_rip(vmx));
 }
 
-/* No VMX for the guest: its VMX instructions are #UD, as CPUID implies. */
-static int vmx_handle_vmx_insn(struct vmx_vcpu *vmx)
+/*
+ * Instructions CPUID does not offer the guest: VMX (no nested
+ * virtualization), MONITOR/MWAIT.  #UD, as on hardware without them.
+ */
+static int vmx_inject_ud(struct vmx_vcpu *vmx)
 {
 	return hvk_queue_exception(&vmx->vcpu, X86_TRAP_UD, false, 0);
+}
+
+/* No performance counters are offered: RDPMC is #GP. */
+static int vmx_handle_rdpmc(struct vmx_vcpu *vmx)
+{
+	return hvk_queue_exception(&vmx->vcpu, X86_TRAP_GP, true, 0);
+}
+
+/*
+ * MOV to or from a debug register, emulated by the core.  Exit
+ * qualification (SDM Vol. 3, 28.2.1): bits 2:0 the DR, bit 4 set for MOV
+ * from DR, bits 11:8 the GPR.
+ */
+static int vmx_handle_dr(struct vmx_vcpu *vmx)
+{
+	u64 q = vmx->exit_qual;
+
+	return hvk_handle_mov_dr(&vmx->vcpu, q & 7, (q >> 8) & 0xf,
+				 !(q & BIT(4)), vmx_next_rip(vmx));
 }
 
 /* Caches are not the guest's to flush: WBINVD and INVD do nothing. */
@@ -493,26 +515,30 @@ static const vmx_exit_handler vmx_exit_handlers[] = {
 	[EXIT_REASON_CPUID] = vmx_handle_cpuid,
 	[EXIT_REASON_HLT] = vmx_handle_hlt,
 	[EXIT_REASON_INVD] = vmx_handle_wbinvd,
-	[EXIT_REASON_VMCALL] = vmx_handle_vmx_insn,
-	[EXIT_REASON_VMCLEAR] = vmx_handle_vmx_insn,
-	[EXIT_REASON_VMLAUNCH] = vmx_handle_vmx_insn,
-	[EXIT_REASON_VMPTRLD] = vmx_handle_vmx_insn,
-	[EXIT_REASON_VMPTRST] = vmx_handle_vmx_insn,
-	[EXIT_REASON_VMREAD] = vmx_handle_vmx_insn,
-	[EXIT_REASON_VMRESUME] = vmx_handle_vmx_insn,
-	[EXIT_REASON_VMWRITE] = vmx_handle_vmx_insn,
-	[EXIT_REASON_VMOFF] = vmx_handle_vmx_insn,
-	[EXIT_REASON_VMON] = vmx_handle_vmx_insn,
+	[EXIT_REASON_VMCALL] = vmx_inject_ud,
+	[EXIT_REASON_VMCLEAR] = vmx_inject_ud,
+	[EXIT_REASON_VMLAUNCH] = vmx_inject_ud,
+	[EXIT_REASON_VMPTRLD] = vmx_inject_ud,
+	[EXIT_REASON_VMPTRST] = vmx_inject_ud,
+	[EXIT_REASON_VMREAD] = vmx_inject_ud,
+	[EXIT_REASON_VMRESUME] = vmx_inject_ud,
+	[EXIT_REASON_VMWRITE] = vmx_inject_ud,
+	[EXIT_REASON_VMOFF] = vmx_inject_ud,
+	[EXIT_REASON_VMON] = vmx_inject_ud,
 	[EXIT_REASON_CR_ACCESS] = vmx_handle_cr,
+	[EXIT_REASON_DR_ACCESS] = vmx_handle_dr,
+	[EXIT_REASON_RDPMC] = vmx_handle_rdpmc,
+	[EXIT_REASON_MWAIT_INSTRUCTION] = vmx_inject_ud,
+	[EXIT_REASON_MONITOR_INSTRUCTION] = vmx_inject_ud,
 	[EXIT_REASON_IO_INSTRUCTION] = vmx_handle_io,
 	[EXIT_REASON_MSR_READ] = vmx_handle_rdmsr,
 	[EXIT_REASON_MSR_WRITE] = vmx_handle_wrmsr,
 	[EXIT_REASON_EPT_VIOLATION] = vmx_handle_ept_violation,
 	[EXIT_REASON_EPT_MISCONFIG] = vmx_handle_ept_misconfig,
-	[EXIT_REASON_INVEPT] = vmx_handle_vmx_insn,
+	[EXIT_REASON_INVEPT] = vmx_inject_ud,
 	[EXIT_REASON_WBINVD] = vmx_handle_wbinvd,
-	[EXIT_REASON_INVVPID] = vmx_handle_vmx_insn,
-	[EXIT_REASON_VMFUNC] = vmx_handle_vmx_insn,
+	[EXIT_REASON_INVVPID] = vmx_inject_ud,
+	[EXIT_REASON_VMFUNC] = vmx_inject_ud,
 };
 
 int vmx_handle_exit(struct hvk_vcpu *vcpu)

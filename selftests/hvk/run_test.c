@@ -267,6 +267,45 @@ FIXTURE_TEARDOWN(run)
 	vm_destroy(&self->vm);
 }
 
+/* Real mode: debug registers written and read back (SDM Vol. 3, 19.2). */
+GUEST_CODE_DECLARE(debugregs);
+asm(GUEST_CODE_BEGIN(debugregs, ".code16")
+"	movl $0x12345678, %eax\n"
+"	movl %eax, %dr0\n"
+"	movl %eax, %dr3\n"
+"	xorl %eax, %eax\n"
+"	movl %dr0, %ebx\n"
+"	movl %ebx, %eax\n"
+"	outl %eax, $0x74\n"
+"	movl %dr3, %eax\n"
+"	outl %eax, $0x74\n"
+"	movl %dr6, %eax\n"
+"	outl %eax, $0x74\n"
+"	movl $0x1, %eax\n"	/* L0, at a linear address nothing touches */
+"	movl %eax, %dr7\n"
+"	movl %dr7, %eax\n"
+"	outl %eax, $0x74\n"
+"	xorl %eax, %eax\n"
+"	movl %eax, %dr7\n"
+"	hlt\n"
+GUEST_CODE_END(debugregs));
+
+/*
+ * Long mode: set XMM5 to all ones, exit, and after the host has used its own
+ * XMM5, report the guest's: guest and host FPU state are kept apart.
+ */
+GUEST_CODE_DECLARE(xmm_guest);
+asm(GUEST_CODE_BEGIN(xmm_guest, ".code64")
+"	pcmpeqb %xmm5, %xmm5\n"
+"	outb %al, $0x75\n"
+"	movd %xmm5, %eax\n"
+"	outl %eax, $0x76\n"
+"	psrldq $12, %xmm5\n"
+"	movd %xmm5, %eax\n"
+"	outl %eax, $0x76\n"
+"	hlt\n"
+GUEST_CODE_END(xmm_guest));
+
 #define LOAD(self, name)						\
 	vm_load(&(self)->vm, VM_CODE_GPA, name##_start, name##_end)
 #define OFFSET(name, label)	((uint64_t)((label) - name##_start))
@@ -684,6 +723,72 @@ TEST_F(run, start_long)
 	ASSERT_EQ(0, vcpu_get_regs(&self->vcpu, &regs));
 	EXPECT_EQ(0x11223344ULL, regs.rbx);
 	EXPECT_EQ(VM_CODE_GPA + (uint64_t)(lm64_end - lm64_start), regs.rip);
+}
+
+/*
+ * Debug registers are the guest's own: values written come back, DR6 and
+ * DR7 keep their fixed bits, and the host's are not touched.
+ */
+TEST_F(run, debug_registers)
+{
+	LOAD(self, debugregs);
+	ASSERT_EQ(0, vcpu_setup_real(&self->vcpu, VM_CODE_GPA));
+	EXPECT_EQ(0x12345678U, vcpu_run_out(&self->vcpu, 0x74, 4));
+	EXPECT_EQ(0x12345678U, vcpu_run_out(&self->vcpu, 0x74, 4));
+	EXPECT_EQ(0xffff0ff0U, vcpu_run_out(&self->vcpu, 0x74, 4));
+	EXPECT_EQ(0x401U, vcpu_run_out(&self->vcpu, 0x74, 4));
+	vcpu_run_expect(&self->vcpu, KVM_EXIT_HLT);
+}
+
+/*
+ * KVM_RUN as a raw syscall with the host's XMM5 holding @pat; returns the
+ * syscall's result and the host's XMM5 after it.  (A libc call could use
+ * XMM registers itself; this cannot.)
+ */
+static long run_with_xmm5(int fd, const uint8_t pat[16], uint8_t after[16])
+{
+	long ret;
+
+	asm volatile("movdqu %[pat], %%xmm5\n\t"
+		     "syscall\n\t"
+		     "movdqu %%xmm5, %[after]"
+		     : "=a" (ret), [after] "=m" (*(uint8_t (*)[16])after)
+		     : "a" ((long)SYS_ioctl), "D" ((long)fd),
+		       "S" ((long)KVM_RUN), "d" (0L),
+		       [pat] "m" (*(const uint8_t (*)[16])pat)
+		     : "rcx", "r11", "memory", "xmm5");
+	return ret;
+}
+
+TEST_F(run, fpu_kept_apart)
+{
+	uint8_t pat[16], after[16];
+	struct kvm_sregs sregs;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		pat[i] = 0x10 + i;
+	LOAD(self, xmm_guest);
+	ASSERT_EQ(0, vcpu_setup_long(&self->vcpu, VM_CODE_GPA));
+	/* SSE needs CR4.OSFXSR (SDM Vol. 3, 13.1.3). */
+	ASSERT_EQ(0, vcpu_get_sregs(&self->vcpu, &sregs));
+	sregs.cr4 |= X86_CR4_OSFXSR;
+	ASSERT_EQ(0, vcpu_set_sregs(&self->vcpu, &sregs));
+
+	/* The guest sets its XMM5; the host's is unchanged after the exit. */
+	ASSERT_EQ(0, run_with_xmm5(self->vcpu.fd, pat, after));
+	ASSERT_EQ((uint32_t)KVM_EXIT_IO, self->vcpu.run->exit_reason);
+	ASSERT_EQ(0x75, self->vcpu.run->io.port);
+	EXPECT_EQ(0, memcmp(pat, after, sizeof(pat)));
+
+	/* The host's XMM5 (pat, loaded again) did not reach the guest. */
+	ASSERT_EQ(0, run_with_xmm5(self->vcpu.fd, pat, after));
+	ASSERT_EQ((uint32_t)KVM_EXIT_IO, self->vcpu.run->exit_reason);
+	ASSERT_EQ(0x76, self->vcpu.run->io.port);
+	EXPECT_EQ(0xffffffffU, *(uint32_t *)vcpu_io_data(&self->vcpu));
+	EXPECT_EQ(0, memcmp(pat, after, sizeof(pat)));
+	EXPECT_EQ(0xffffffffU, vcpu_run_out(&self->vcpu, 0x76, 4));
+	vcpu_run_expect(&self->vcpu, KVM_EXIT_HLT);
 }
 
 /*

@@ -63,6 +63,7 @@
 #define X86_CR0_CD	(1UL << 30)
 #define X86_CR0_PG	(1UL << 31)
 #define X86_CR4_PAE	(1UL << 5)
+#define X86_CR4_OSFXSR	(1UL << 9)
 #define X86_EFER_LME	(1UL << 8)
 #define X86_EFER_LMA	(1UL << 10)
 
