@@ -306,6 +306,14 @@ asm(GUEST_CODE_BEGIN(xmm_guest, ".code64")
 "	hlt\n"
 GUEST_CODE_END(xmm_guest));
 
+/* 32-bit: a store to guest-physical memory no slot covers. */
+#define NO_SLOT_GPA	0x40000000
+GUEST_CODE_DECLARE(no_slot);
+asm(GUEST_CODE_BEGIN(no_slot, ".code32")
+"	movl $0xfeedf00d, " VM_STR(NO_SLOT_GPA) "\n"
+"	hlt\n"
+GUEST_CODE_END(no_slot));
+
 #define LOAD(self, name)						\
 	vm_load(&(self)->vm, VM_CODE_GPA, name##_start, name##_end)
 #define OFFSET(name, label)	((uint64_t)((label) - name##_start))
@@ -789,6 +797,33 @@ TEST_F(run, fpu_kept_apart)
 	EXPECT_EQ(0, memcmp(pat, after, sizeof(pat)));
 	EXPECT_EQ(0xffffffffU, vcpu_run_out(&self->vcpu, 0x76, 4));
 	vcpu_run_expect(&self->vcpu, KVM_EXIT_HLT);
+}
+
+/*
+ * An access where no slot is: KVM exits with KVM_EXIT_MMIO; hvk, until its
+ * MMIO emulation exists, ends the run with an internal error that names
+ * the guest-physical address.  Either way the guest never gets memory there.
+ */
+TEST_F(run, access_without_slot)
+{
+	struct kvm_run *run = self->vcpu.run;
+
+	LOAD(self, no_slot);
+	ASSERT_EQ(0, vcpu_setup_pm32(&self->vcpu, VM_CODE_GPA));
+	ASSERT_EQ(0, vcpu_run(&self->vcpu));
+	if (run->exit_reason == KVM_EXIT_MMIO) {
+		EXPECT_EQ((uint64_t)NO_SLOT_GPA, run->mmio.phys_addr);
+		EXPECT_EQ(4U, run->mmio.len);
+		EXPECT_EQ(1, run->mmio.is_write);
+		EXPECT_EQ(0xfeedf00dU, *(uint32_t *)run->mmio.data);
+		return;
+	}
+	ASSERT_FALSE(hvk_testing_kvm());
+	ASSERT_EQ((uint32_t)KVM_EXIT_INTERNAL_ERROR, run->exit_reason);
+	EXPECT_EQ((uint32_t)KVM_INTERNAL_ERROR_EMULATION, run->internal.suberror);
+	ASSERT_EQ(2U, run->internal.ndata);
+	EXPECT_EQ((uint64_t)VM_CODE_GPA, run->internal.data[0]);
+	EXPECT_EQ((uint64_t)NO_SLOT_GPA, run->internal.data[1]);
 }
 
 /*
