@@ -314,6 +314,29 @@ asm(GUEST_CODE_BEGIN(no_slot, ".code32")
 "	hlt\n"
 GUEST_CODE_END(no_slot));
 
+/*
+ * Long mode with paging: REP OUTSB from, and REP INSB to, a virtual page
+ * that maps the data page, so the string data goes through the guest's
+ * page tables (backwards for INSB, with DF set).
+ */
+#define ALIAS_VA	0x1ff000
+GUEST_CODE_DECLARE(lm_strings);
+asm(GUEST_CODE_BEGIN(lm_strings, ".code64")
+"	cld\n"
+"	movq $" VM_STR(ALIAS_VA) ", %rsi\n"
+"	movq $16, %rcx\n"
+"	movw $0x33, %dx\n"
+"	rep outsb\n"
+"	std\n"
+"	movq $" VM_STR(ALIAS_VA) " + 0x80 + 15, %rdi\n"
+"	movq $16, %rcx\n"
+"	rep insb\n"
+"	cld\n"
+"	movq %rdi, %rax\n"
+"	outl %eax, $0x34\n"
+"	hlt\n"
+GUEST_CODE_END(lm_strings));
+
 #define LOAD(self, name)						\
 	vm_load(&(self)->vm, VM_CODE_GPA, name##_start, name##_end)
 #define OFFSET(name, label)	((uint64_t)((label) - name##_start))
@@ -824,6 +847,50 @@ TEST_F(run, access_without_slot)
 	ASSERT_EQ(2U, run->internal.ndata);
 	EXPECT_EQ((uint64_t)VM_CODE_GPA, run->internal.data[0]);
 	EXPECT_EQ((uint64_t)NO_SLOT_GPA, run->internal.data[1]);
+}
+
+TEST_F(run, string_io_through_paging)
+{
+	uint64_t *pt = vm_gpa(&self->vm, VM_PT_GPA);
+	uint8_t *data = vm_gpa(&self->vm, VM_DATA_GPA);
+	struct kvm_run *run = self->vcpu.run;
+	uint8_t got[16];
+	unsigned int done = 0, i;
+
+	LOAD(self, lm_strings);
+	ASSERT_EQ(0, vcpu_setup_long(&self->vcpu, VM_CODE_GPA));
+	pt[ALIAS_VA >> 12] = VM_DATA_GPA | PTE_P | PTE_RW;
+	fill_pattern(data, 16, 0x61);
+
+	while (done < 16) {
+		vcpu_run_expect(&self->vcpu, KVM_EXIT_IO);
+		ASSERT_EQ((uint8_t)KVM_EXIT_IO_OUT, run->io.direction);
+		ASSERT_EQ(0x33, run->io.port);
+		ASSERT_GE(16 - done, run->io.count);
+		memcpy(got + done, vcpu_io_data(&self->vcpu), run->io.count);
+		done += run->io.count;
+	}
+	EXPECT_EQ(0, memcmp(data, got, 16));
+
+	/* INSB with DF=1: element i lands at 0x80 + 15 - i. */
+	done = 0;
+	while (done < 16) {
+		uint8_t *io;
+
+		vcpu_run_expect(&self->vcpu, KVM_EXIT_IO);
+		ASSERT_EQ((uint8_t)KVM_EXIT_IO_IN, run->io.direction);
+		ASSERT_GE(16 - done, run->io.count);
+		io = vcpu_io_data(&self->vcpu);
+		for (i = 0; i < run->io.count; i++)
+			io[i] = 0xa0 + done + i;
+		done += run->io.count;
+	}
+	/* RDI ends one element below the last one written. */
+	EXPECT_EQ((uint32_t)(ALIAS_VA + 0x80 - 1),
+		  vcpu_run_out(&self->vcpu, 0x34, 4));
+	for (i = 0; i < 16; i++)
+		EXPECT_EQ(0xa0 + i, data[0x80 + 15 - i]);
+	vcpu_run_expect(&self->vcpu, KVM_EXIT_HLT);
 }
 
 /*
