@@ -337,6 +337,24 @@ asm(GUEST_CODE_BEGIN(lm_strings, ".code64")
 "	hlt\n"
 GUEST_CODE_END(lm_strings));
 
+/*
+ * 32-bit: a far JMP to a TSS selector, a hardware task switch (SDM Vol. 3,
+ * 8.3).  The new task starts at task_target with EAX from its TSS.
+ */
+#define TS_SEL_CUR	0x20	/* the running task's TSS */
+#define TS_SEL_NEW	0x28	/* the TSS jumped to */
+#define TS_TSS_CUR	(VM_DATA_GPA + 0x100)
+#define TS_TSS_NEW	(VM_DATA_GPA + 0x200)
+GUEST_CODE_DECLARE(task_switch);
+asm(GUEST_CODE_BEGIN(task_switch, ".code32")
+"	ljmp $" VM_STR(TS_SEL_NEW) ", $0\n"
+"	hlt\n"
+"task_target:\n"
+"	outl %eax, $0x7a\n"
+"	hlt\n"
+GUEST_CODE_END(task_switch));
+extern const uint8_t task_target[];
+
 #define LOAD(self, name)						\
 	vm_load(&(self)->vm, VM_CODE_GPA, name##_start, name##_end)
 #define OFFSET(name, label)	((uint64_t)((label) - name##_start))
@@ -891,6 +909,71 @@ TEST_F(run, string_io_through_paging)
 	for (i = 0; i < 16; i++)
 		EXPECT_EQ(0xa0 + i, data[0x80 + 15 - i]);
 	vcpu_run_expect(&self->vcpu, KVM_EXIT_HLT);
+}
+
+/* A 32-bit TSS descriptor: present, DPL 0, limit 0x67 (SDM Vol. 3, 8.2.2). */
+static uint64_t tss_descriptor(uint32_t base, unsigned int type)
+{
+	return 0x67 | ((uint64_t)(base & 0xffffff) << 16) |
+	       ((uint64_t)type << 40) | (1ULL << 47) |
+	       ((uint64_t)(base >> 24) << 56);
+}
+
+/*
+ * An exit hvk does not handle ends KVM_RUN with KVM_EXIT_INTERNAL_ERROR,
+ * KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON and the vendor's exit code:
+ * VMX exit reason 9 or SVM exit code 0x7d for a task switch.  KVM emulates
+ * the task switch, and the new task reports in.
+ */
+TEST_F(run, task_switch)
+{
+	uint64_t *gdt = vm_gpa(&self->vm, VM_GDT_GPA);
+	uint32_t *tss = vm_gpa(&self->vm, TS_TSS_NEW);
+	struct kvm_run *run = self->vcpu.run;
+	struct kvm_sregs sregs;
+
+	LOAD(self, task_switch);
+	ASSERT_EQ(0, vcpu_setup_pm32(&self->vcpu, VM_CODE_GPA));
+
+	gdt[TS_SEL_CUR >> 3] = tss_descriptor(TS_TSS_CUR, 0xb);	/* busy */
+	gdt[TS_SEL_NEW >> 3] = tss_descriptor(TS_TSS_NEW, 0x9);	/* available */
+	memset(tss, 0, 0x68);
+	tss[0x20 / 4] = VM_CODE_GPA + OFFSET(task_switch, task_target);
+	tss[0x24 / 4] = 0x2;				/* EFLAGS */
+	tss[0x28 / 4] = 0x7a5c0de;			/* EAX */
+	tss[0x38 / 4] = VM_STACK_TOP;			/* ESP */
+	tss[0x48 / 4] = VM_SEL_DATA;			/* ES */
+	tss[0x4c / 4] = VM_SEL_CODE32;			/* CS */
+	tss[0x50 / 4] = VM_SEL_DATA;			/* SS */
+	tss[0x54 / 4] = VM_SEL_DATA;			/* DS */
+	tss[0x58 / 4] = VM_SEL_DATA;			/* FS */
+	tss[0x5c / 4] = VM_SEL_DATA;			/* GS */
+	tss[0x64 / 4] = 0x68 << 16;			/* no I/O bitmap */
+
+	ASSERT_EQ(0, vcpu_get_sregs(&self->vcpu, &sregs));
+	sregs.gdt.limit = TS_SEL_NEW + 7;
+	sregs.tr = (struct kvm_segment) {
+		.base = TS_TSS_CUR, .limit = 0x67, .selector = TS_SEL_CUR,
+		.type = 0xb, .present = 1,
+	};
+	ASSERT_EQ(0, vcpu_set_sregs(&self->vcpu, &sregs));
+
+	ASSERT_EQ(0, vcpu_run(&self->vcpu));
+	if (run->exit_reason == KVM_EXIT_IO) {
+		EXPECT_EQ(0x7a, run->io.port);
+		EXPECT_EQ(0x7a5c0deU, *(uint32_t *)vcpu_io_data(&self->vcpu));
+		/* QEMU's SVM switches tasks itself, ignoring the intercept. */
+		if (!hvk_testing_kvm())
+			SKIP(return, "the CPU did not intercept the task switch");
+		return;
+	}
+	ASSERT_FALSE(hvk_testing_kvm());
+	ASSERT_EQ((uint32_t)KVM_EXIT_INTERNAL_ERROR, run->exit_reason);
+	EXPECT_EQ((uint32_t)KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON,
+		  run->internal.suberror);
+	ASSERT_LE(1U, run->internal.ndata);
+	EXPECT_TRUE(run->internal.data[0] == 9 || run->internal.data[0] == 0x7d)
+		TH_LOG("exit code %#llx", (unsigned long long)run->internal.data[0]);
 }
 
 /*
