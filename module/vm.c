@@ -22,6 +22,7 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 	switch (cap) {
 	case KVM_CAP_USER_MEMORY:
 	case KVM_CAP_USER_MEMORY2:
+	case KVM_CAP_SET_TSS_ADDR:
 	case KVM_CAP_DESTROY_MEMORY_REGION_WORKS:
 	case KVM_CAP_IMMEDIATE_EXIT:
 		return 1;
@@ -242,6 +243,15 @@ static long hvk_vm_ioctl(struct file *filp, unsigned int ioctl,
 		return hvk_create_vcpu(vm, arg);
 	case KVM_CHECK_EXTENSION:
 		return hvk_check_extension(vm, arg);
+	case KVM_SET_TSS_ADDR:
+		/*
+		 * The three pages KVM reserves there serve real mode on VMX
+		 * without unrestricted guest, which hvk does not support:
+		 * nothing to set up, but the address is checked as KVM does.
+		 */
+		if (arg > (unsigned int)(-3 * PAGE_SIZE))
+			return -EINVAL;
+		return 0;
 	case KVM_SET_USER_MEMORY_REGION:
 		memset(&mem, 0, sizeof(mem));
 		if (copy_from_user(&mem, argp,

@@ -419,6 +419,13 @@ static void svm_init_vmcb(struct svm_vcpu *svm)
 
 	for (i = 0; i < ARRAY_SIZE(intercepts); i++)
 		svm_set_intercept(vmcb, intercepts[i]);
+	/*
+	 * #AC and #DB whose delivery raises them again would loop inside the
+	 * CPU with no exit, locking up the host (CVE-2015-5307, -8104): take
+	 * them out and reflect them.
+	 */
+	svm_set_intercept(vmcb, INTERCEPT_EXCEPTION_OFFSET + X86_TRAP_AC);
+	svm_set_intercept(vmcb, INTERCEPT_EXCEPTION_OFFSET + X86_TRAP_DB);
 	/* Every debug register access: DR0-3 are not switched by VMRUN. */
 	for (i = 0; i < 8; i++) {
 		svm_set_intercept(vmcb, INTERCEPT_DR0_READ + i);
@@ -653,6 +660,15 @@ static int svm_exit_io(struct svm_vcpu *svm)
 			     svm->vmcb->control.exit_info_2);
 }
 
+/* An intercepted #AC (error code 0) or #DB goes back to the guest. */
+static int svm_exit_reflect(struct svm_vcpu *svm)
+{
+	u8 vector = svm->vmcb->control.exit_code - SVM_EXIT_EXCP_BASE;
+
+	return hvk_queue_exception(&svm->vcpu, vector, vector == X86_TRAP_AC,
+				   0);
+}
+
 static int svm_exit_shutdown(struct svm_vcpu *svm)
 {
 	return hvk_handle_shutdown(&svm->vcpu);
@@ -745,6 +761,8 @@ static const svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_WRITE_CR4]		= svm_exit_cr_write,
 	[SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR0 + 7]	= svm_exit_dr,
 	[SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR0 + 7]	= svm_exit_dr,
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_DB]	= svm_exit_reflect,
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_AC]	= svm_exit_reflect,
 	[SVM_EXIT_INTR]			= svm_exit_ok,
 	[SVM_EXIT_NMI]			= svm_exit_ok,
 	[SVM_EXIT_SMI]			= svm_exit_ok,

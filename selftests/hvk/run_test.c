@@ -355,6 +355,31 @@ asm(GUEST_CODE_BEGIN(task_switch, ".code32")
 GUEST_CODE_END(task_switch));
 extern const uint8_t task_target[];
 
+/*
+ * Real mode: single-step one instruction with RFLAGS.TF; the #DB handler
+ * (IVT vector 1) reports the address it interrupted and clears TF.
+ */
+GUEST_CODE_DECLARE(single_step);
+asm(GUEST_CODE_BEGIN(single_step, ".code16")
+"	movw $(db_handler - single_step_start + " VM_STR(VM_CODE_GPA) "), 4\n"
+"	movw $0, 6\n"
+"	pushfw\n"
+"	popw %ax\n"
+"	orw $0x100, %ax\n"
+"	pushw %ax\n"
+"	popfw\n"
+"	nop\n"
+"stepped:\n"
+"	hlt\n"
+"db_handler:\n"
+"	movw %sp, %bp\n"
+"	movw (%bp), %ax\n"		/* the interrupted IP */
+"	outw %ax, $0x7b\n"
+"	andw $0xfeff, 4(%bp)\n"		/* TF off in the saved FLAGS */
+"	iret\n"
+GUEST_CODE_END(single_step));
+extern const uint8_t stepped[];
+
 #define LOAD(self, name)						\
 	vm_load(&(self)->vm, VM_CODE_GPA, name##_start, name##_end)
 #define OFFSET(name, label)	((uint64_t)((label) - name##_start))
@@ -974,6 +999,20 @@ TEST_F(run, task_switch)
 	ASSERT_LE(1U, run->internal.ndata);
 	EXPECT_TRUE(run->internal.data[0] == 9 || run->internal.data[0] == 0x7d)
 		TH_LOG("exit code %#llx", (unsigned long long)run->internal.data[0]);
+}
+
+/*
+ * A #DB raised in the guest reaches the guest's own handler, also where
+ * the hypervisor intercepts #DB to keep the CPU from looping on it.
+ */
+TEST_F(run, single_step_reaches_guest)
+{
+	LOAD(self, single_step);
+	ASSERT_EQ(0, vcpu_setup_real(&self->vcpu, VM_CODE_GPA));
+	/* IP relative to CS, whose base is the code's address. */
+	EXPECT_EQ((uint32_t)OFFSET(single_step, stepped),
+		  vcpu_run_out(&self->vcpu, 0x7b, 2));
+	vcpu_run_expect(&self->vcpu, KVM_EXIT_HLT);
 }
 
 /*

@@ -114,6 +114,19 @@ TEST_F(vm, check_extension)
 	check_caps(_metadata, self->vm.fd, true);
 }
 
+/*
+ * KVM_SET_TSS_ADDR, which VMX clients call before creating vCPUs: an
+ * address with three pages below 4 GiB works, one without fails.
+ */
+TEST_F(vm, set_tss_addr)
+{
+	if (ioctl(self->vm.fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_TSS_ADDR) <= 0)
+		SKIP(return, "no KVM_CAP_SET_TSS_ADDR");
+	EXPECT_EQ(0, ioctl(self->vm.fd, KVM_SET_TSS_ADDR, 0xfffbd000UL));
+	EXPECT_EQ(-1, ioctl(self->vm.fd, KVM_SET_TSS_ADDR, 0xfffff000UL));
+	EXPECT_EQ(EINVAL, errno);
+}
+
 TEST_F(vm, create_vcpu_same_id)
 {
 	errno = 0;
