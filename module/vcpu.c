@@ -20,6 +20,7 @@
 #include <asm/processor-flags.h>
 
 #include "hvk.h"
+#include "vmenter.inc"
 
 static struct hvk_vcpu *preempt_notifier_to_vcpu(struct preempt_notifier *pn)
 {
@@ -334,6 +335,10 @@ int hvk_create_vcpu(struct hvk_vm *vm, unsigned long id)
 	char name[16];
 	int r;
 
+	/* The entry stubs address regs[] through vmenter.inc's offsets. */
+	BUILD_BUG_ON(HVK_RAX * 8 != HVK_GPR_RAX);
+	BUILD_BUG_ON(HVK_RBP * 8 != HVK_GPR_RBP);
+	BUILD_BUG_ON(HVK_R15 * 8 != HVK_GPR_R15);
 	if (id >= HVK_MAX_VCPU_ID)
 		return -EINVAL;
 

@@ -24,21 +24,8 @@
 #include <asm/asm.h>
 #include <asm/nospec-branch.h>
 
-/* Offsets in regs[], in the hardware's register numbering (enum hvk_reg). */
-#define REG_RCX		(1 * 8)
-#define REG_RDX		(2 * 8)
-#define REG_RBX		(3 * 8)
-#define REG_RBP		(5 * 8)
-#define REG_RSI		(6 * 8)
-#define REG_RDI		(7 * 8)
-#define REG_R8		(8 * 8)
-#define REG_R9		(9 * 8)
-#define REG_R10		(10 * 8)
-#define REG_R11		(11 * 8)
-#define REG_R12		(12 * 8)
-#define REG_R13		(13 * 8)
-#define REG_R14		(14 * 8)
-#define REG_R15		(15 * 8)
+#include "../vmenter.inc"
+
 
 	.section .text, "ax"
 
@@ -60,20 +47,7 @@ SYM_FUNC_START(__svm_vcpu_run)
 1:	vmsave	%rax
 2:
 	mov	%rsi, %rax
-	mov	REG_RCX(%rax), %rcx
-	mov	REG_RDX(%rax), %rdx
-	mov	REG_RBX(%rax), %rbx
-	mov	REG_RBP(%rax), %rbp
-	mov	REG_RSI(%rax), %rsi
-	mov	REG_RDI(%rax), %rdi
-	mov	REG_R8(%rax), %r8
-	mov	REG_R9(%rax), %r9
-	mov	REG_R10(%rax), %r10
-	mov	REG_R11(%rax), %r11
-	mov	REG_R12(%rax), %r12
-	mov	REG_R13(%rax), %r13
-	mov	REG_R14(%rax), %r14
-	mov	REG_R15(%rax), %r15
+	HVK_LOAD_GUEST_GPRS
 
 	mov	(%rsp), %rax
 3:	vmload	%rax
@@ -89,20 +63,7 @@ SYM_FUNC_START(__svm_vcpu_run)
 6:
 	/* RAX is the host's again (VMRUN saved it); the guest's is in the VMCB. */
 	mov	8(%rsp), %rax
-	mov	%rcx, REG_RCX(%rax)
-	mov	%rdx, REG_RDX(%rax)
-	mov	%rbx, REG_RBX(%rax)
-	mov	%rbp, REG_RBP(%rax)
-	mov	%rsi, REG_RSI(%rax)
-	mov	%rdi, REG_RDI(%rax)
-	mov	%r8, REG_R8(%rax)
-	mov	%r9, REG_R9(%rax)
-	mov	%r10, REG_R10(%rax)
-	mov	%r11, REG_R11(%rax)
-	mov	%r12, REG_R12(%rax)
-	mov	%r13, REG_R13(%rax)
-	mov	%r14, REG_R14(%rax)
-	mov	%r15, REG_R15(%rax)
+	HVK_SAVE_GUEST_GPRS
 
 	mov	16(%rsp), %rax
 7:	vmload	%rax

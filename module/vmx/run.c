@@ -128,31 +128,17 @@ static void vmx_l1d_flush(void)
 static bool vmx_invept(unsigned long type, u64 eptp)
 {
 	struct { u64 eptp, reserved; } desc = { eptp, 0 };
-	u8 failed = 1;
 
-	asm volatile("1: invept %[desc], %[type]\n\t"
-		     "setna %[failed]\n\t"
-		     "2:\n\t"
-		     _ASM_EXTABLE(1b, 2b)
-		     : [failed] "+qm" (failed)
-		     : [desc] "m" (desc), [type] "r" (type)
-		     : "cc", "memory");
-	return !failed;
+	return vmx_insn_ok("invept %[desc], %[type]",
+			   [desc] "m" (desc), [type] "r" (type));
 }
 
 static bool vmx_invvpid(unsigned long type, u16 vpid)
 {
 	struct { u64 vpid, gla; } desc = { vpid, 0 };
-	u8 failed = 1;
 
-	asm volatile("1: invvpid %[desc], %[type]\n\t"
-		     "setna %[failed]\n\t"
-		     "2:\n\t"
-		     _ASM_EXTABLE(1b, 2b)
-		     : [failed] "+qm" (failed)
-		     : [desc] "m" (desc), [type] "r" (type)
-		     : "cc", "memory");
-	return !failed;
+	return vmx_insn_ok("invvpid %[desc], %[type]",
+			   [desc] "m" (desc), [type] "r" (type));
 }
 
 /*

@@ -31,25 +31,10 @@
 #include <asm/percpu.h>
 #include <asm/unwind_hints.h>
 
+#include "../vmenter.inc"
+
 /* VMCS field encoding of HOST_RSP (SDM Vol. 3, B.4.4). */
 #define VMCS_HOST_RSP	0x6c14
-
-/* Offsets in @regs, by the hardware's register number. */
-#define GPR_RAX		(0 * 8)
-#define GPR_RCX		(1 * 8)
-#define GPR_RDX		(2 * 8)
-#define GPR_RBX		(3 * 8)
-#define GPR_RBP		(5 * 8)
-#define GPR_RSI		(6 * 8)
-#define GPR_RDI		(7 * 8)
-#define GPR_R8		(8 * 8)
-#define GPR_R9		(9 * 8)
-#define GPR_R10		(10 * 8)
-#define GPR_R11		(11 * 8)
-#define GPR_R12		(12 * 8)
-#define GPR_R13		(13 * 8)
-#define GPR_R14		(14 * 8)
-#define GPR_R15		(15 * 8)
 
 	.text
 
@@ -79,22 +64,9 @@ SYM_FUNC_START(hvk_vmx_enter)
 	bt $0, %ebx
 
 	mov %rdi, %rax
-	mov GPR_RCX(%rax), %rcx
-	mov GPR_RDX(%rax), %rdx
-	mov GPR_RBX(%rax), %rbx
-	mov GPR_RBP(%rax), %rbp
-	mov GPR_RSI(%rax), %rsi
-	mov GPR_RDI(%rax), %rdi
-	mov GPR_R8(%rax), %r8
-	mov GPR_R9(%rax), %r9
-	mov GPR_R10(%rax), %r10
-	mov GPR_R11(%rax), %r11
-	mov GPR_R12(%rax), %r12
-	mov GPR_R13(%rax), %r13
-	mov GPR_R14(%rax), %r14
-	mov GPR_R15(%rax), %r15
+	HVK_LOAD_GUEST_GPRS
 	/* Last: this overwrites the @regs pointer. */
-	mov GPR_RAX(%rax), %rax
+	mov HVK_GPR_RAX(%rax), %rax
 
 	/* VERW where the kernel's MDS-class mitigation wants it; clobbers ZF. */
 	CLEAR_CPU_BUFFERS
@@ -122,21 +94,8 @@ SYM_INNER_LABEL(hvk_vmx_vmexit, SYM_L_GLOBAL)
 	/* Free RAX for the @regs pointer, stored just above it. */
 	push %rax
 	mov 8(%rsp), %rax
-	pop GPR_RAX(%rax)
-	mov %rcx, GPR_RCX(%rax)
-	mov %rdx, GPR_RDX(%rax)
-	mov %rbx, GPR_RBX(%rax)
-	mov %rbp, GPR_RBP(%rax)
-	mov %rsi, GPR_RSI(%rax)
-	mov %rdi, GPR_RDI(%rax)
-	mov %r8, GPR_R8(%rax)
-	mov %r9, GPR_R9(%rax)
-	mov %r10, GPR_R10(%rax)
-	mov %r11, GPR_R11(%rax)
-	mov %r12, GPR_R12(%rax)
-	mov %r13, GPR_R13(%rax)
-	mov %r14, GPR_R14(%rax)
-	mov %r15, GPR_R15(%rax)
+	pop HVK_GPR_RAX(%rax)
+	HVK_SAVE_GUEST_GPRS
 
 	/* Return value: a VM exit. */
 	xor %ebx, %ebx

@@ -229,49 +229,20 @@ static int vmx_setup(void)
 	return r;
 }
 
-/* VMXON; false on VMfail (CF or ZF set) and on a fault. */
+/* VMXON, VMCLEAR and VMPTRLD: false on VMfail and on a fault. */
 static bool vmx_vmxon(u64 pa)
 {
-	u8 failed = 1;
-
-	/* A fault skips SETNA and leaves "failed" set. */
-	asm volatile("1: vmxon %[pa]\n\t"
-		     "setna %[failed]\n\t"
-		     "2:\n\t"
-		     _ASM_EXTABLE(1b, 2b)
-		     : [failed] "+qm" (failed)
-		     : [pa] "m" (pa)
-		     : "cc", "memory");
-	return !failed;
+	return vmx_insn_ok("vmxon %[pa]", [pa] "m" (pa));
 }
 
-/* VMCLEAR and VMPTRLD: false on VMfail and on a fault. */
 static bool vmx_vmclear(u64 pa)
 {
-	u8 failed = 1;
-
-	asm volatile("1: vmclear %[pa]\n\t"
-		     "setna %[failed]\n\t"
-		     "2:\n\t"
-		     _ASM_EXTABLE(1b, 2b)
-		     : [failed] "+qm" (failed)
-		     : [pa] "m" (pa)
-		     : "cc", "memory");
-	return !failed;
+	return vmx_insn_ok("vmclear %[pa]", [pa] "m" (pa));
 }
 
 static bool vmx_vmptrld(u64 pa)
 {
-	u8 failed = 1;
-
-	asm volatile("1: vmptrld %[pa]\n\t"
-		     "setna %[failed]\n\t"
-		     "2:\n\t"
-		     _ASM_EXTABLE(1b, 2b)
-		     : [failed] "+qm" (failed)
-		     : [pa] "m" (pa)
-		     : "cc", "memory");
-	return !failed;
+	return vmx_insn_ok("vmptrld %[pa]", [pa] "m" (pa));
 }
 
 static int vmx_enable_cpu(void)

@@ -81,6 +81,25 @@ static inline struct vmx_vcpu *to_vmx(struct hvk_vcpu *vcpu)
 }
 
 /*
+ * Run a VMX instruction that reports VMfail in CF or ZF (SDM Vol. 3, 31.2),
+ * given as an asm template and its input operands; true on success.  A
+ * fault (outside VMX operation) skips SETNA and counts as a failure.
+ */
+#define vmx_insn_ok(template, ...)					\
+({									\
+	u8 __failed = 1;						\
+									\
+	asm volatile("1: " template "\n\t"				\
+		     "setna %[failed]\n\t"				\
+		     "2:\n\t"						\
+		     _ASM_EXTABLE(1b, 2b)				\
+		     : [failed] "+qm" (__failed)			\
+		     : __VA_ARGS__					\
+		     : "cc", "memory");					\
+	!__failed;							\
+})
+
+/*
  * VMREAD and VMWRITE on the current VMCS.  A failure (VMfail, or a fault
  * outside VMX operation) is hvk's bug: it warns once and marks the vCPU
  * broken, after which the accessors do nothing (the current VMCS may be
