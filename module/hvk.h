@@ -320,6 +320,8 @@ void hvk_guest_state_exit_irqoff(void);
 int hvk_mmu_init(struct hvk_mmu *mmu, const struct hvk_mmu_format *fmt);
 void hvk_mmu_destroy(struct hvk_mmu *mmu);
 int hvk_mmu_map(struct hvk_vm *vm, u64 gfn);
+/* Guest frames the tables can map: [0, hvk_mmu_max_gfn()). */
+u64 hvk_mmu_max_gfn(const struct hvk_mmu *mmu);
 void hvk_mmu_zap_range(struct hvk_vm *vm, u64 gfn, u64 npages);
 
 /* mmu/walk.c: guest virtual to guest physical, as the vCPU sees it. */

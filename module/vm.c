@@ -186,8 +186,8 @@ static int hvk_set_memory_region(struct hvk_vm *vm,
 		return -EINVAL;
 	if (mem->guest_phys_addr + mem->memory_size < mem->guest_phys_addr)
 		return -EINVAL;
-	/* Guest physical addresses beyond 52 bits do not exist. */
-	if (gfn + npages > (1ULL << (52 - PAGE_SHIFT)))
+	/* Only what the CPU and the second-level tables can address. */
+	if (gfn + npages > hvk_mmu_max_gfn(&vm->mmu))
 		return -EINVAL;
 
 	down_write(&vm->slots_lock);

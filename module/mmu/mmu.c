@@ -19,6 +19,7 @@
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <asm/io.h>
+#include <asm/processor.h>
 
 #include "../hvk.h"
 
@@ -34,6 +35,16 @@ static u64 *mmu_table(u64 pte)
 static struct page *mmu_leaf_page(u64 pte)
 {
 	return pfn_to_page((pte & PTE_ADDR_MASK) >> PAGE_SHIFT);
+}
+
+u64 hvk_mmu_max_gfn(const struct hvk_mmu *mmu)
+{
+	/*
+	 * 9 bits a level, and no more than the CPU's physical-address width,
+	 * which CPUID reports to the guest as its own.
+	 */
+	return 1ULL << min_t(unsigned int, 9 * mmu->fmt->levels,
+			     boot_cpu_data.x86_phys_bits - PAGE_SHIFT);
 }
 
 int hvk_mmu_init(struct hvk_mmu *mmu, const struct hvk_mmu_format *fmt)

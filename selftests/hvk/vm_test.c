@@ -266,6 +266,20 @@ TEST_F(slots, delete_and_readd)
  * user pointer.  An unmapped or read-only *user* range is accepted by KVM
  * here and only fails when the guest touches it (see run_test).
  */
+/*
+ * Guest-physical addresses beyond what the CPU can address (its
+ * physical-address width, at most 52 bits; 48 with 4-level EPT).
+ */
+TEST_F(slots, beyond_guest_physical_space)
+{
+	EXPECT_EQ(-1, set_region(self->vm.fd, 0, 1ULL << 48, 0x1000,
+				 (uintptr_t)self->mem));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, set_region(self->vm.fd, 0, (1ULL << 52) - 0x1000, 0x2000,
+				 (uintptr_t)self->mem));
+	EXPECT_EQ(EINVAL, errno);
+}
+
 /* A host range access_ok() refuses: EINVAL, as KVM checks at creation. */
 TEST_F(slots, kernel_address)
 {
