@@ -3,7 +3,8 @@
 #   make                 build hvk.ko against KDIR (the running kernel)
 #   make install         install it (modules_install) and the udev rule
 #   make deps            install the Debian packages the test machines need
-#   make demo [EMU=vmx]  load hvk in an emulated machine with VT-x or AMD-V
+#   make demo [EMU=vmx]  load hvk in an emulated machine with VT-x or AMD-V and
+#                        run guests on it
 #   make check           the test suite on both emulated machines
 #   make clean
 
@@ -30,8 +31,10 @@ vm-artifacts:
 	$(VM)/build-all $(FLAVOUR)
 
 demo:
-	$(VM)/run --emu $(EMU) --cpus 2 -- sh -c \
-		'dmesg | grep "hvk:"; echo "enabled on CPUs: $$(cat /sys/kernel/debug/hvk/enabled_cpus)"'
+	$(VM)/run --emu $(EMU) --cpus 2 -- sh -c 'dmesg | grep "hvk:"; \
+		echo "enabled on CPUs: $$(cat /sys/kernel/debug/hvk/enabled_cpus)"; \
+		/selftests/hvk/run_test'
+
 
 check:
 	$(VM)/check
