@@ -7,6 +7,9 @@
  * virtualization) is hidden, so that a guest never depends on it.
  */
 #include <linux/bits.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <asm/processor.h>
 
 #include "hvk.h"
@@ -55,17 +58,29 @@
 #define MAX_BASIC_LEAF	0x7
 #define MAX_EXT_LEAF	0x80000008
 
-void hvk_cpuid(struct hvk_vcpu *vcpu, u32 leaf, u32 subleaf, u32 regs[4])
+/* The hypervisor leaves: KVM's signature, no paravirtual features yet. */
+#define HV_LEAF_BASE	0x40000000
+#define HV_LEAF_MAX	0x40000001
+
+/* What hvk offers for @leaf.@subleaf, before any per-vCPU value. */
+static void hvk_cpuid_default(u32 leaf, u32 subleaf, u32 regs[4])
 {
 	u32 max_basic = min_t(u32, cpuid_eax(0), MAX_BASIC_LEAF);
 	u32 max_ext = min_t(u32, cpuid_eax(0x80000000), MAX_EXT_LEAF);
 	u32 *a = &regs[0], *b = &regs[1], *c = &regs[2], *d = &regs[3];
 
-	if ((leaf < 0x80000000 && leaf > max_basic) ||
-	    (leaf >= 0x80000000 && leaf > max_ext)) {
-		*a = *b = *c = *d = 0;
+	*a = *b = *c = *d = 0;
+	if (leaf == HV_LEAF_BASE) {
+		/* "KVMKVMKVM\0\0\0": guests look for KVM's interface here. */
+		*a = HV_LEAF_MAX;
+		*b = 0x4b4d564b;
+		*c = 0x564b4d56;
+		*d = 0x4d;
 		return;
 	}
+	if ((leaf < 0x80000000 && leaf > max_basic) ||
+	    (leaf >= 0x80000000 && leaf > max_ext))
+		return;
 	cpuid_count(leaf, subleaf, a, b, c, d);
 
 	switch (leaf) {
@@ -73,8 +88,8 @@ void hvk_cpuid(struct hvk_vcpu *vcpu, u32 leaf, u32 subleaf, u32 regs[4])
 		*a = max_basic;
 		break;
 	case 1:
-		/* Initial APIC id = vCPU id; one logical processor. */
-		*b = (*b & 0xffff) | (vcpu->id << 24) | (1 << 16);
+		/* One logical processor; the APIC id is the vCPU's (below). */
+		*b = (*b & 0xffff) | (1 << 16);
 		*c &= C1_SSE3 | C1_PCLMUL | C1_SSSE3 | C1_CX16 | C1_PCID |
 		      C1_SSE41 | C1_SSE42 | C1_MOVBE | C1_POPCNT | C1_AES |
 		      C1_RDRAND;
@@ -113,5 +128,192 @@ void hvk_cpuid(struct hvk_vcpu *vcpu, u32 leaf, u32 subleaf, u32 regs[4])
 	default:
 		/* Power, thermal and topology leaves: nothing to report. */
 		*a = *b = *c = *d = 0;
+	}
+}
+
+static bool cpuid_has_subleaves(u32 leaf)
+{
+	return leaf == 4 || leaf == 7;
+}
+
+/*
+ * The entries KVM_GET_SUPPORTED_CPUID reports: every basic, hypervisor and
+ * extended leaf hvk answers, each subleaf of leaf 4 until its null type.
+ * Returns how many were written, or -E2BIG if @max is too few.
+ */
+static int hvk_supported_cpuid(struct kvm_cpuid_entry2 *e, int max)
+{
+	u32 max_basic = min_t(u32, cpuid_eax(0), MAX_BASIC_LEAF);
+	u32 max_ext = min_t(u32, cpuid_eax(0x80000000), MAX_EXT_LEAF);
+	u32 ranges[3][2] = {
+		{ 0, max_basic },
+		{ HV_LEAF_BASE, HV_LEAF_MAX },
+		{ 0x80000000, max_ext },
+	};
+	unsigned int r;
+	int n = 0;
+	u32 leaf, sub;
+
+	for (r = 0; r < ARRAY_SIZE(ranges); r++) {
+		for (leaf = ranges[r][0]; leaf <= ranges[r][1]; leaf++) {
+			for (sub = 0;; sub++) {
+				u32 regs[4];
+
+				hvk_cpuid_default(leaf, sub, regs);
+				/* Leaf 4 ends with a null cache type. */
+				if (leaf == 4 && sub && !(regs[0] & 0x1f))
+					break;
+				if (n == max)
+					return -E2BIG;
+				e[n] = (struct kvm_cpuid_entry2) {
+					.function = leaf, .index = sub,
+					.eax = regs[0], .ebx = regs[1],
+					.ecx = regs[2], .edx = regs[3],
+				};
+				if (cpuid_has_subleaves(leaf))
+					e[n].flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+				n++;
+				if (leaf != 4)
+					break;
+			}
+		}
+	}
+	return n;
+}
+
+int hvk_get_supported_cpuid(struct kvm_cpuid2 __user *argp)
+{
+	struct kvm_cpuid_entry2 *e;
+	struct kvm_cpuid2 hdr;
+	int n;
+
+	if (copy_from_user(&hdr, argp, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.nent < 1)
+		return -E2BIG;
+	hdr.nent = min_t(u32, hdr.nent, HVK_MAX_CPUID_ENTRIES);
+	e = kvcalloc(hdr.nent, sizeof(*e), GFP_KERNEL_ACCOUNT);
+	if (!e)
+		return -ENOMEM;
+	n = hvk_supported_cpuid(e, hdr.nent);
+	if (n >= 0) {
+		hdr.nent = n;
+		if (copy_to_user(argp, &hdr, sizeof(hdr)) ||
+		    copy_to_user(argp->entries, e, n * sizeof(*e)))
+			n = -EFAULT;
+	}
+	kvfree(e);
+	return n < 0 ? n : 0;
+}
+
+static const struct kvm_cpuid_entry2 *
+cpuid_find(const struct kvm_cpuid_entry2 *table, unsigned int nent, u32 leaf,
+	   u32 subleaf)
+{
+	unsigned int i;
+
+	for (i = 0; i < nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &table[i];
+
+		if (e->function == leaf &&
+		    (!(e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) ||
+		     e->index == subleaf))
+			return e;
+	}
+	return NULL;
+}
+
+bool hvk_guest_has_long_mode(const struct hvk_vcpu *vcpu)
+{
+	const struct kvm_cpuid_entry2 *e;
+
+	/* No table yet: hvk's default, which offers long mode. */
+	if (!vcpu->cpuid_set)
+		return true;
+	e = cpuid_find(vcpu->cpuid, vcpu->cpuid_nent, 0x80000001, 0);
+	return e && (e->edx & BIT(29));
+}
+
+/* KVM_SET_CPUID2: the table the guest's CPUID answers from. */
+int hvk_set_cpuid2(struct hvk_vcpu *vcpu, struct kvm_cpuid2 __user *argp)
+{
+	struct kvm_cpuid_entry2 *e = NULL;
+	const struct kvm_cpuid_entry2 *ext8;
+	struct kvm_cpuid2 hdr;
+
+	if (copy_from_user(&hdr, argp, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.nent > HVK_MAX_CPUID_ENTRIES)
+		return -E2BIG;
+	if (hdr.nent) {
+		e = vmemdup_array_user(argp->entries, hdr.nent, sizeof(*e));
+		if (IS_ERR(e))
+			return PTR_ERR(e);
+	}
+	/* The guest cannot address more than the CPU (MAXPHYADDR). */
+	ext8 = cpuid_find(e, hdr.nent, 0x80000008, 0);
+	if (ext8 && (ext8->eax & 0xff) > boot_cpu_data.x86_phys_bits) {
+		kvfree(e);
+		return -EINVAL;
+	}
+	/*
+	 * Once the vCPU ran, its CPUID may only be set again unchanged;
+	 * anything else is EINVAL, as in KVM.
+	 */
+	if (vcpu->ran && (hdr.nent != vcpu->cpuid_nent ||
+			  memcmp(e, vcpu->cpuid, hdr.nent * sizeof(*e)))) {
+		kvfree(e);
+		return -EINVAL;
+	}
+	kvfree(vcpu->cpuid);
+	vcpu->cpuid = e;
+	vcpu->cpuid_nent = hdr.nent;
+	vcpu->cpuid_set = true;
+	return 0;
+}
+
+int hvk_get_cpuid2(struct hvk_vcpu *vcpu, struct kvm_cpuid2 __user *argp)
+{
+	struct kvm_cpuid2 hdr;
+
+	if (copy_from_user(&hdr, argp, sizeof(hdr)))
+		return -EFAULT;
+	/* As KVM: too small an array is E2BIG, and nent is left alone. */
+	if (hdr.nent < vcpu->cpuid_nent)
+		return -E2BIG;
+	hdr.nent = vcpu->cpuid_nent;
+	if (copy_to_user(argp, &hdr, sizeof(hdr)) ||
+	    copy_to_user(argp->entries, vcpu->cpuid,
+			 vcpu->cpuid_nent * sizeof(*vcpu->cpuid)))
+		return -EFAULT;
+	return 0;
+}
+
+void hvk_cpuid(struct hvk_vcpu *vcpu, u32 leaf, u32 subleaf, u32 regs[4])
+{
+	const struct kvm_cpuid_entry2 *e;
+
+	if (!vcpu->cpuid_set) {
+		hvk_cpuid_default(leaf, subleaf, regs);
+		/* Initial APIC id = vCPU id. */
+		if (leaf == 1)
+			regs[1] = (regs[1] & 0xffffff) | (vcpu->id << 24);
+		return;
+	}
+	/* A leaf the table lacks reads as zeros. */
+	e = cpuid_find(vcpu->cpuid, vcpu->cpuid_nent, leaf, subleaf);
+	if (!e) {
+		regs[0] = regs[1] = regs[2] = regs[3] = 0;
+		return;
+	}
+	regs[0] = e->eax;
+	regs[1] = e->ebx;
+	regs[2] = e->ecx;
+	regs[3] = e->edx;
+	/* Bits that follow the vCPU's state: CPUID.1:ECX.OSXSAVE. */
+	if (leaf == 1) {
+		regs[2] &= ~BIT(27);
+		if (hvk_vendor->get_cr(vcpu, 4) & X86_CR4_OSXSAVE)
+			regs[2] |= BIT(27);
 	}
 }

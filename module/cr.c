@@ -50,11 +50,16 @@ static bool cr0_self_consistent(u64 cr0)
 	return !(cr0 & X86_CR0_PG) || (cr0 & X86_CR0_PE);
 }
 
-bool hvk_sregs_valid(const struct kvm_sregs *sregs)
+bool hvk_sregs_valid(const struct hvk_vcpu *vcpu,
+		     const struct kvm_sregs *sregs)
 {
 	if (!cr0_self_consistent(sregs->cr0) ||
 	    (sregs->cr4 & ~hvk_cr4_allowed()) ||
 	    (sregs->efer & ~hvk_efer_allowed()))
+		return false;
+	/* Long mode only where the guest's CPUID has it, as KVM does. */
+	if ((sregs->efer & (EFER_LME | EFER_LMA)) &&
+	    !hvk_guest_has_long_mode(vcpu))
 		return false;
 	if ((sregs->efer & EFER_LME) && (sregs->cr0 & X86_CR0_PG)) {
 		/* IA-32e mode: PAE paging, LMA set (SDM Vol. 3, 10.8.5). */
@@ -119,6 +124,8 @@ bool hvk_efer_valid(struct hvk_vcpu *vcpu, u64 efer)
 	u64 old = hvk_vendor->get_efer(vcpu);
 
 	if (efer & ~hvk_efer_allowed())
+		return false;
+	if ((efer & EFER_LME) && !hvk_guest_has_long_mode(vcpu))
 		return false;
 	/* LME may not change while paging is on (SDM Vol. 3, 10.8.5). */
 	if (((efer ^ old) & EFER_LME) &&

@@ -33,6 +33,7 @@
 #define HVK_MAX_VCPUS		64
 #define HVK_MAX_VCPU_ID		HVK_MAX_VCPUS	/* ids 0 .. HVK_MAX_VCPU_ID - 1 */
 #define HVK_NR_MEMSLOTS		32
+#define HVK_MAX_CPUID_ENTRIES	256	/* KVM's limit */
 
 /* Offset, in pages, of the PIO data page in the vCPU mmap (KVM's value). */
 #define HVK_PIO_PAGE_OFFSET	1
@@ -156,6 +157,12 @@ struct hvk_vcpu {
 	bool pio_pending;			/* (o) */
 
 	struct fpu_guest guest_fpu;		/* (o) */
+
+	/* KVM_SET_CPUID2's table; until it is set, hvk's default answers. */
+	bool cpuid_set;				/* (o) */
+	struct kvm_cpuid_entry2 *cpuid;		/* (o) */
+	unsigned int cpuid_nent;		/* (o) */
+	bool ran;				/* (o) KVM_RUN entered the guest */
 };
 
 /*
@@ -305,9 +312,14 @@ int hvk_complete_pio(struct hvk_vcpu *vcpu);
 
 /* cpuid.c: what CPUID tells the guest. */
 void hvk_cpuid(struct hvk_vcpu *vcpu, u32 leaf, u32 subleaf, u32 regs[4]);
+int hvk_get_supported_cpuid(struct kvm_cpuid2 __user *argp);
+int hvk_set_cpuid2(struct hvk_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
+int hvk_get_cpuid2(struct hvk_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
+bool hvk_guest_has_long_mode(const struct hvk_vcpu *vcpu);
 
 /* cr.c: architectural checks shared by the ioctls and the exit handlers. */
-bool hvk_sregs_valid(const struct kvm_sregs *sregs);
+bool hvk_sregs_valid(const struct hvk_vcpu *vcpu,
+		     const struct kvm_sregs *sregs);
 bool hvk_cr0_valid(struct hvk_vcpu *vcpu, u64 cr0);
 bool hvk_cr4_valid(struct hvk_vcpu *vcpu, u64 cr4);
 bool hvk_efer_valid(struct hvk_vcpu *vcpu, u64 efer);

@@ -85,6 +85,7 @@ static int hvk_vcpu_enter_guest(struct hvk_vcpu *vcpu)
 		return 1;
 	}
 	flush = test_and_clear_bit(HVK_REQ_TLB_FLUSH, &vcpu->requests);
+	vcpu->ran = true;
 
 	hvk_vendor->run(vcpu, flush);
 
@@ -182,7 +183,7 @@ static int hvk_set_sregs(struct hvk_vcpu *vcpu, const struct kvm_sregs *sregs)
 	unsigned int i;
 	int r;
 
-	if (!hvk_sregs_valid(sregs) || !hvk_apic_base_valid(sregs->apic_base) ||
+	if (!hvk_sregs_valid(vcpu, sregs) || !hvk_apic_base_valid(sregs->apic_base) ||
 	    sregs->cr8 > 15)
 		return -EINVAL;
 	/* No interrupt can be pending: there is no KVM_INTERRUPT yet. */
@@ -221,6 +222,14 @@ static long hvk_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		return -EIO;
 
 	switch (ioctl) {
+	case KVM_SET_CPUID2:
+	case KVM_GET_CPUID2:
+		if (mutex_lock_killable(&vcpu->mutex))
+			return -EINTR;
+		r = ioctl == KVM_SET_CPUID2 ? hvk_set_cpuid2(vcpu, argp) :
+					      hvk_get_cpuid2(vcpu, argp);
+		mutex_unlock(&vcpu->mutex);
+		return r;
 	case KVM_RUN:
 		if (arg)
 			return -EINVAL;
@@ -324,6 +333,7 @@ void hvk_vcpu_destroy(struct hvk_vcpu *vcpu)
 {
 	hvk_vendor->vcpu_free(vcpu);
 	fpu_free_guest_fpstate(&vcpu->guest_fpu);
+	kvfree(vcpu->cpuid);
 	free_page((unsigned long)vcpu->pio_data);
 	free_page((unsigned long)vcpu->run);
 	kfree(vcpu);

@@ -667,6 +667,31 @@ TEST_F(run, cpuid_set)
 	free(cpuid);
 }
 
+/* Once the vCPU has run, its CPUID may be set again only unchanged (KVM: EINVAL). */
+TEST_F(run, cpuid_frozen_after_run)
+{
+	struct kvm_cpuid2 *c;
+	const int nent = 256;
+
+	if (ioctl(self->vm.sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_EXT_CPUID) <= 0)
+		SKIP(return, "no KVM_SET_CPUID2 (KVM_CAP_EXT_CPUID)");
+	c = calloc(1, sizeof(*c) + nent * sizeof(c->entries[0]));
+	ASSERT_NE(NULL, c);
+	c->nent = nent;
+	ASSERT_EQ(0, ioctl(self->vm.sys_fd, KVM_GET_SUPPORTED_CPUID, c));
+	ASSERT_EQ(0, ioctl(self->vcpu.fd, KVM_SET_CPUID2, c));
+
+	LOAD(self, hlt);
+	ASSERT_EQ(0, vcpu_setup_real(&self->vcpu, VM_CODE_GPA));
+	vcpu_run_expect(&self->vcpu, KVM_EXIT_HLT);
+
+	EXPECT_EQ(0, ioctl(self->vcpu.fd, KVM_SET_CPUID2, c));
+	c->entries[0].eax ^= 1;
+	EXPECT_EQ(-1, ioctl(self->vcpu.fd, KVM_SET_CPUID2, c));
+	EXPECT_EQ(EINVAL, errno);
+	free(c);
+}
+
 TEST_F(run, immediate_exit)
 {
 	struct kvm_regs regs;

@@ -127,6 +127,101 @@ TEST_F(vm, set_tss_addr)
 	EXPECT_EQ(EINVAL, errno);
 }
 
+/* KVM_GET_SUPPORTED_CPUID into an array of @nent; 0 or -errno. */
+static int get_supported(int sys_fd, struct kvm_cpuid2 **out, int nent)
+{
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + nent * sizeof(c->entries[0]));
+
+	if (!c)
+		return -ENOMEM;
+	c->nent = nent;
+	if (ioctl(sys_fd, KVM_GET_SUPPORTED_CPUID, c)) {
+		int r = -errno;
+
+		free(c);
+		return r;
+	}
+	*out = c;
+	return 0;
+}
+
+static const struct kvm_cpuid_entry2 *find_leaf(const struct kvm_cpuid2 *c,
+						 uint32_t leaf)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->nent; i++)
+		if (c->entries[i].function == leaf)
+			return &c->entries[i];
+	return NULL;
+}
+
+/*
+ * The supported CPUID: E2BIG for too small an array; leaves 0, 1 and
+ * 0x80000001 with long mode, and KVM's signature at 0x40000000.
+ */
+TEST_F(vm, supported_cpuid)
+{
+	const struct kvm_cpuid_entry2 *e;
+	struct kvm_cpuid2 *c = NULL;
+
+	if (ioctl(self->vm.sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_EXT_CPUID) <= 0)
+		SKIP(return, "no KVM_CAP_EXT_CPUID");
+	EXPECT_EQ(-E2BIG, get_supported(self->vm.sys_fd, &c, 1));
+	ASSERT_EQ(0, get_supported(self->vm.sys_fd, &c, 256));
+	ASSERT_NE(NULL, find_leaf(c, 0));
+	ASSERT_NE(NULL, find_leaf(c, 1));
+	e = find_leaf(c, 0x80000001);
+	ASSERT_NE(NULL, e);
+	EXPECT_NE(0U, e->edx & (1U << 29));
+	e = find_leaf(c, 0x40000000);
+	ASSERT_NE(NULL, e);
+	EXPECT_EQ(0x4b4d564bU, e->ebx);		/* "KVMK" */
+	EXPECT_EQ(0x564b4d56U, e->ecx);		/* "VMKV" */
+	EXPECT_EQ(0x4dU, e->edx);		/* "M" */
+	free(c);
+}
+
+/*
+ * SET_CPUID2 then GET_CPUID2 gives the same leaves back (hvk: the same
+ * table; KVM rewrites bits that follow the vCPU's state, so leaf 0 is
+ * compared there); too small an array is E2BIG with nent untouched.
+ */
+TEST_F(vm, cpuid2_round_trip)
+{
+	struct kvm_cpuid2 *c = NULL, *back;
+	uint32_t n;
+
+	if (ioctl(self->vm.sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_EXT_CPUID) <= 0)
+		SKIP(return, "no KVM_CAP_EXT_CPUID");
+	ASSERT_EQ(0, get_supported(self->vm.sys_fd, &c, 256));
+	n = c->nent;
+	ASSERT_EQ(0, ioctl(self->vcpu.fd, KVM_SET_CPUID2, c));
+
+	back = calloc(1, sizeof(*back) + 257 * sizeof(back->entries[0]));
+	ASSERT_NE(NULL, back);
+	back->nent = n - 1;
+	EXPECT_EQ(-1, ioctl(self->vcpu.fd, KVM_GET_CPUID2, back));
+	EXPECT_EQ(E2BIG, errno);
+	EXPECT_EQ(n - 1, back->nent);
+	back->nent = n;
+	ASSERT_EQ(0, ioctl(self->vcpu.fd, KVM_GET_CPUID2, back));
+	EXPECT_EQ(n, back->nent);
+	if (hvk_testing_kvm()) {
+		EXPECT_EQ(0, memcmp(find_leaf(c, 0), find_leaf(back, 0),
+				    sizeof(c->entries[0])));
+	} else {
+		EXPECT_EQ(0, memcmp(c->entries, back->entries,
+				    n * sizeof(c->entries[0])));
+	}
+
+	back->nent = 257;
+	EXPECT_EQ(-1, ioctl(self->vcpu.fd, KVM_SET_CPUID2, back));
+	EXPECT_EQ(E2BIG, errno);
+	free(back);
+	free(c);
+}
+
 TEST_F(vm, create_vcpu_same_id)
 {
 	errno = 0;
