@@ -380,6 +380,24 @@ asm(GUEST_CODE_BEGIN(single_step, ".code16")
 GUEST_CODE_END(single_step));
 extern const uint8_t stepped[];
 
+/* The same in 32-bit code; EBX holds the virtual address of the data page. */
+GUEST_CODE_DECLARE(pm32_strings);
+asm(GUEST_CODE_BEGIN(pm32_strings, ".code32")
+"	cld\n"
+"	movl %ebx, %esi\n"
+"	movl $16, %ecx\n"
+"	movw $0x33, %dx\n"
+"	rep outsb\n"
+"	std\n"
+"	leal 0x80 + 15(%ebx), %edi\n"
+"	movl $16, %ecx\n"
+"	rep insb\n"
+"	cld\n"
+"	movl %edi, %eax\n"
+"	outl %eax, $0x34\n"
+"	hlt\n"
+GUEST_CODE_END(pm32_strings));
+
 #define LOAD(self, name)						\
 	vm_load(&(self)->vm, VM_CODE_GPA, name##_start, name##_end)
 #define OFFSET(name, label)	((uint64_t)((label) - name##_start))
@@ -917,25 +935,26 @@ TEST_F(run, access_without_slot)
 	EXPECT_EQ((uint64_t)NO_SLOT_GPA, run->internal.data[1]);
 }
 
-TEST_F(run, string_io_through_paging)
+/*
+ * Run a string-I/O guest whose data page is at virtual @va: REP OUTSB of
+ * its first 16 bytes, then REP INSB backwards at 0x80; check both.
+ */
+static void check_string_io(struct __test_metadata *_metadata,
+			    struct hvk_vm *vm, struct hvk_vcpu *vcpu,
+			    uint64_t va)
 {
-	uint64_t *pt = vm_gpa(&self->vm, VM_PT_GPA);
-	uint8_t *data = vm_gpa(&self->vm, VM_DATA_GPA);
-	struct kvm_run *run = self->vcpu.run;
-	uint8_t got[16];
+	uint8_t *data = vm_gpa(vm, VM_DATA_GPA);
+	struct kvm_run *run = vcpu->run;
 	unsigned int done = 0, i;
+	uint8_t got[16];
 
-	LOAD(self, lm_strings);
-	ASSERT_EQ(0, vcpu_setup_long(&self->vcpu, VM_CODE_GPA));
-	pt[ALIAS_VA >> 12] = VM_DATA_GPA | PTE_P | PTE_RW;
 	fill_pattern(data, 16, 0x61);
-
 	while (done < 16) {
-		vcpu_run_expect(&self->vcpu, KVM_EXIT_IO);
+		vcpu_run_expect(vcpu, KVM_EXIT_IO);
 		ASSERT_EQ((uint8_t)KVM_EXIT_IO_OUT, run->io.direction);
 		ASSERT_EQ(0x33, run->io.port);
 		ASSERT_GE(16 - done, run->io.count);
-		memcpy(got + done, vcpu_io_data(&self->vcpu), run->io.count);
+		memcpy(got + done, vcpu_io_data(vcpu), run->io.count);
 		done += run->io.count;
 	}
 	EXPECT_EQ(0, memcmp(data, got, 16));
@@ -945,20 +964,101 @@ TEST_F(run, string_io_through_paging)
 	while (done < 16) {
 		uint8_t *io;
 
-		vcpu_run_expect(&self->vcpu, KVM_EXIT_IO);
+		vcpu_run_expect(vcpu, KVM_EXIT_IO);
 		ASSERT_EQ((uint8_t)KVM_EXIT_IO_IN, run->io.direction);
 		ASSERT_GE(16 - done, run->io.count);
-		io = vcpu_io_data(&self->vcpu);
+		io = vcpu_io_data(vcpu);
 		for (i = 0; i < run->io.count; i++)
 			io[i] = 0xa0 + done + i;
 		done += run->io.count;
 	}
 	/* RDI ends one element below the last one written. */
-	EXPECT_EQ((uint32_t)(ALIAS_VA + 0x80 - 1),
-		  vcpu_run_out(&self->vcpu, 0x34, 4));
+	EXPECT_EQ((uint32_t)(va + 0x80 - 1), vcpu_run_out(vcpu, 0x34, 4));
 	for (i = 0; i < 16; i++)
 		EXPECT_EQ(0xa0 + i, data[0x80 + 15 - i]);
-	vcpu_run_expect(&self->vcpu, KVM_EXIT_HLT);
+	vcpu_run_expect(vcpu, KVM_EXIT_HLT);
+}
+
+TEST_F(run, string_io_through_paging)
+{
+	uint64_t *pt = vm_gpa(&self->vm, VM_PT_GPA);
+
+	LOAD(self, lm_strings);
+	ASSERT_EQ(0, vcpu_setup_long(&self->vcpu, VM_CODE_GPA));
+	pt[ALIAS_VA >> 12] = VM_DATA_GPA | PTE_P | PTE_RW;
+	check_string_io(_metadata, &self->vm, &self->vcpu, ALIAS_VA);
+}
+
+/* 32-bit protected mode with paging: CR3, CR4 and the alias the guest uses. */
+static void setup_pm32_paging(struct __test_metadata *_metadata,
+			      struct hvk_vcpu *vcpu, uint64_t cr3,
+			      uint64_t cr4, uint64_t va)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	ASSERT_EQ(0, vcpu_setup_pm32(vcpu, VM_CODE_GPA));
+	ASSERT_EQ(0, vcpu_get_sregs(vcpu, &sregs));
+	sregs.cr3 = cr3;
+	sregs.cr4 = cr4;
+	sregs.cr0 |= X86_CR0_PG;
+	ASSERT_EQ(0, vcpu_set_sregs(vcpu, &sregs));
+	ASSERT_EQ(0, vcpu_get_regs(vcpu, &regs));
+	regs.rbx = va;
+	ASSERT_EQ(0, vcpu_set_regs(vcpu, &regs));
+}
+
+/* 32-bit paging, 4 KiB pages (SDM Vol. 3, 4.3): 4-byte entries. */
+TEST_F(run, string_io_paging32)
+{
+	uint32_t *pd = vm_gpa(&self->vm, VM_PD_GPA);
+	uint32_t *pt = vm_gpa(&self->vm, VM_PT_GPA);
+	int i;
+
+	LOAD(self, pm32_strings);
+	memset(pd, 0, VM_PAGE_SIZE);
+	pd[0] = VM_PT_GPA | PTE_P | PTE_RW;
+	for (i = 0; i < 1024; i++)
+		pt[i] = i * VM_PAGE_SIZE | PTE_P | PTE_RW;
+	pt[ALIAS_VA >> 12] = VM_DATA_GPA | PTE_P | PTE_RW;
+	setup_pm32_paging(_metadata, &self->vcpu, VM_PD_GPA, 0, ALIAS_VA);
+	check_string_io(_metadata, &self->vm, &self->vcpu, ALIAS_VA);
+}
+
+/* 32-bit paging with 4 MiB pages (CR4.PSE): 4-8 MiB maps 0-4 MiB. */
+TEST_F(run, string_io_paging32_4m)
+{
+	uint32_t *pd = vm_gpa(&self->vm, VM_PD_GPA);
+	const uint64_t va = 0x400000 + VM_DATA_GPA;
+
+	LOAD(self, pm32_strings);
+	memset(pd, 0, VM_PAGE_SIZE);
+	pd[0] = 0 | PTE_P | PTE_RW | PTE_PS;
+	pd[1] = 0 | PTE_P | PTE_RW | PTE_PS;
+	setup_pm32_paging(_metadata, &self->vcpu, VM_PD_GPA, X86_CR4_PSE, va);
+	check_string_io(_metadata, &self->vm, &self->vcpu, va);
+}
+
+/* PAE paging (SDM Vol. 3, 4.4): a 4-entry PDPT, then 8-byte entries. */
+TEST_F(run, string_io_paging_pae)
+{
+	uint64_t *pdpt = vm_gpa(&self->vm, VM_PDPT_GPA);
+	uint64_t *pd = vm_gpa(&self->vm, VM_PD_GPA);
+	uint64_t *pt = vm_gpa(&self->vm, VM_PT_GPA);
+	int i;
+
+	LOAD(self, pm32_strings);
+	memset(pdpt, 0, VM_PAGE_SIZE);
+	memset(pd, 0, VM_PAGE_SIZE);
+	/* PDPTEs have no RW or US bits: those are reserved there. */
+	pdpt[0] = VM_PD_GPA | PTE_P;
+	pd[0] = VM_PT_GPA | PTE_P | PTE_RW;
+	for (i = 0; i < 512; i++)
+		pt[i] = (uint64_t)i * VM_PAGE_SIZE | PTE_P | PTE_RW;
+	pt[ALIAS_VA >> 12] = VM_DATA_GPA | PTE_P | PTE_RW;
+	setup_pm32_paging(_metadata, &self->vcpu, VM_PDPT_GPA, X86_CR4_PAE,
+			  ALIAS_VA);
+	check_string_io(_metadata, &self->vm, &self->vcpu, ALIAS_VA);
 }
 
 /* A 32-bit TSS descriptor: present, DPL 0, limit 0x67 (SDM Vol. 3, 8.2.2). */

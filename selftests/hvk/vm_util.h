@@ -62,6 +62,7 @@
 #define X86_CR0_NW	(1UL << 29)
 #define X86_CR0_CD	(1UL << 30)
 #define X86_CR0_PG	(1UL << 31)
+#define X86_CR4_PSE	(1UL << 4)
 #define X86_CR4_PAE	(1UL << 5)
 #define X86_CR4_OSFXSR	(1UL << 9)
 #define X86_EFER_LME	(1UL << 8)
@@ -70,6 +71,7 @@
 /* Page table entry bits (SDM vol. 3A 4.5). */
 #define PTE_P		(1UL << 0)
 #define PTE_RW		(1UL << 1)
+#define PTE_PS		(1UL << 7)
 
 /*
  * Guest code lives in the test binary as assembler between NAME_start and
