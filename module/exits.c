@@ -347,19 +347,10 @@ int hvk_handle_cpuid(struct hvk_vcpu *vcpu, u64 next_rip)
 
 int hvk_handle_rdmsr(struct hvk_vcpu *vcpu, u64 next_rip)
 {
-	u32 msr = vcpu->regs[HVK_RCX];
 	u64 val;
 
-	switch (msr) {
-	case MSR_EFER:
-		val = hvk_vendor->get_efer(vcpu);
-		break;
-	case MSR_IA32_APICBASE:
-		val = vcpu->apic_base;
-		break;
-	default:
+	if (hvk_get_msr(vcpu, vcpu->regs[HVK_RCX], &val))
 		return hvk_inject_gp(vcpu);
-	}
 	vcpu->regs[HVK_RAX] = (u32)val;
 	vcpu->regs[HVK_RDX] = val >> 32;
 	vcpu->rip = next_rip;
@@ -368,22 +359,10 @@ int hvk_handle_rdmsr(struct hvk_vcpu *vcpu, u64 next_rip)
 
 int hvk_handle_wrmsr(struct hvk_vcpu *vcpu, u64 next_rip)
 {
-	u32 msr = vcpu->regs[HVK_RCX];
 	u64 val = (u32)vcpu->regs[HVK_RAX] | (vcpu->regs[HVK_RDX] << 32);
-	u64 old;
 
-	switch (msr) {
-	case MSR_EFER:
-		/* EFER.LMA is the CPU's to set (SDM Vol. 3, 10.8.5). */
-		old = hvk_vendor->get_efer(vcpu);
-		val = (val & ~EFER_LMA) | (old & EFER_LMA);
-		if (!hvk_efer_valid(vcpu, val))
-			return hvk_inject_gp(vcpu);
-		hvk_vendor->set_efer(vcpu, val);
-		break;
-	default:
+	if (hvk_set_msr(vcpu, vcpu->regs[HVK_RCX], val, false))
 		return hvk_inject_gp(vcpu);
-	}
 	vcpu->rip = next_rip;
 	return 1;
 }

@@ -248,6 +248,13 @@ struct hvk_vendor {
 	void (*set_cr0)(struct hvk_vcpu *vcpu, u64 cr0);
 	void (*set_cr4)(struct hvk_vcpu *vcpu, u64 cr4);
 	void (*set_efer)(struct hvk_vcpu *vcpu, u64 efer);
+	/*
+	 * The MSRs of hvk_msr_index_list other than EFER and APIC_BASE
+	 * [loaded]: SYSCALL, SYSENTER, FS/GS bases, KERNEL_GS_BASE.  Values
+	 * have passed the core's checks.
+	 */
+	u64 (*get_msr)(struct hvk_vcpu *vcpu, u32 msr);
+	void (*set_msr)(struct hvk_vcpu *vcpu, u32 msr, u64 val);
 };
 
 extern const struct hvk_vendor hvk_vmx_vendor;
@@ -277,6 +284,7 @@ void hvk_vm_request_all(struct hvk_vm *vm, enum hvk_request req);
 
 /* vcpu.c */
 int hvk_create_vcpu(struct hvk_vm *vm, unsigned long id);
+bool hvk_apic_base_valid(u64 apic_base);
 void hvk_vcpu_destroy(struct hvk_vcpu *vcpu);
 
 /*
@@ -316,6 +324,13 @@ int hvk_get_supported_cpuid(struct kvm_cpuid2 __user *argp);
 int hvk_set_cpuid2(struct hvk_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
 int hvk_get_cpuid2(struct hvk_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
 bool hvk_guest_has_long_mode(const struct hvk_vcpu *vcpu);
+
+/* msr.c: the MSRs a guest and user space may read and write. */
+int hvk_get_msr(struct hvk_vcpu *vcpu, u32 msr, u64 *val);
+int hvk_set_msr(struct hvk_vcpu *vcpu, u32 msr, u64 val, bool host);
+int hvk_get_msr_index_list(struct kvm_msr_list __user *argp);
+int hvk_msrs_ioctl(struct hvk_vcpu *vcpu, struct kvm_msrs __user *argp,
+		   bool set);
 
 /* cr.c: architectural checks shared by the ioctls and the exit handlers. */
 bool hvk_sregs_valid(const struct hvk_vcpu *vcpu,

@@ -35,6 +35,8 @@ static long hvk_dev_ioctl(struct file *filp, unsigned int ioctl,
 		return hvk_check_extension(NULL, arg);
 	case KVM_CREATE_VM:
 		return hvk_create_vm(arg);
+	case KVM_GET_MSR_INDEX_LIST:
+		return hvk_get_msr_index_list((void __user *)arg);
 	case KVM_GET_SUPPORTED_CPUID:
 		return hvk_get_supported_cpuid((void __user *)arg);
 	case KVM_GET_VCPU_MMAP_SIZE:

@@ -173,7 +173,7 @@ static void hvk_set_regs(struct hvk_vcpu *vcpu, const struct kvm_regs *regs)
 }
 
 /* APIC base MSR: base address, BSP (8), x2APIC (10, not offered), enable (11). */
-static bool hvk_apic_base_valid(u64 apic_base)
+bool hvk_apic_base_valid(u64 apic_base)
 {
 	return !(apic_base & ~(GENMASK_ULL(51, 12) | BIT_ULL(8) | BIT_ULL(11)));
 }
@@ -222,6 +222,15 @@ static long hvk_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		return -EIO;
 
 	switch (ioctl) {
+	case KVM_GET_MSRS:
+	case KVM_SET_MSRS:
+		if (mutex_lock_killable(&vcpu->mutex))
+			return -EINTR;
+		hvk_vcpu_load(vcpu);
+		r = hvk_msrs_ioctl(vcpu, argp, ioctl == KVM_SET_MSRS);
+		hvk_vcpu_put(vcpu);
+		mutex_unlock(&vcpu->mutex);
+		return r;
 	case KVM_SET_CPUID2:
 	case KVM_GET_CPUID2:
 		if (mutex_lock_killable(&vcpu->mutex))

@@ -333,6 +333,39 @@ static void svm_set_cr4(struct hvk_vcpu *vcpu, u64 cr4)
 	to_svm(vcpu)->vmcb->save.cr4 = cr4;
 }
 
+/* Where the VMCB keeps an MSR of hvk's list; VMRUN and VMSAVE keep it current. */
+static u64 *svm_msr_field(struct vmcb_save_area *save, u32 msr)
+{
+	switch (msr) {
+	case MSR_STAR: return &save->star;
+	case MSR_LSTAR: return &save->lstar;
+	case MSR_CSTAR: return &save->cstar;
+	case MSR_SYSCALL_MASK: return &save->sfmask;
+	case MSR_KERNEL_GS_BASE: return &save->kernel_gs_base;
+	case MSR_FS_BASE: return &save->fs.base;
+	case MSR_GS_BASE: return &save->gs.base;
+	case MSR_IA32_SYSENTER_CS: return &save->sysenter_cs;
+	case MSR_IA32_SYSENTER_ESP: return &save->sysenter_esp;
+	case MSR_IA32_SYSENTER_EIP: return &save->sysenter_eip;
+	default: return NULL;
+	}
+}
+
+static u64 svm_get_msr(struct hvk_vcpu *vcpu, u32 msr)
+{
+	u64 *field = svm_msr_field(&to_svm(vcpu)->vmcb->save, msr);
+
+	return WARN_ON_ONCE(!field) ? 0 : *field;
+}
+
+static void svm_set_msr(struct hvk_vcpu *vcpu, u32 msr, u64 val)
+{
+	u64 *field = svm_msr_field(&to_svm(vcpu)->vmcb->save, msr);
+
+	if (!WARN_ON_ONCE(!field))
+		*field = val;
+}
+
 /* CPL follows SS.DPL in protected mode and is 0 in real mode. */
 static void svm_update_cpl(struct svm_vcpu *svm)
 {
@@ -848,4 +881,6 @@ const struct hvk_vendor hvk_svm_vendor = {
 	.set_cr0 = svm_set_cr0,
 	.set_cr4 = svm_set_cr4,
 	.set_efer = svm_set_efer,
+	.get_msr = svm_get_msr,
+	.set_msr = svm_set_msr,
 };

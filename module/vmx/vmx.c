@@ -404,8 +404,14 @@ static void vmx_set_host_cpu_state(struct vmx_vcpu *vmx, int cpu)
  * between vcpu_load and vcpu_put, which runs before a context switch
  * saves them.
  */
+/* The SYSCALL MSRs, which only matter to user space on the host. */
+static const u32 vmx_syscall_msrs[] = {
+	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK,
+};
+
 static void vmx_save_host_state(struct vmx_vcpu *vmx)
 {
+	unsigned int i;
 	u64 fs_base;
 
 	savesegment(ds, vmx->host.ds);
@@ -419,14 +425,25 @@ static void vmx_save_host_state(struct vmx_vcpu *vmx)
 	vmcs_write(vmx, HOST_FS_BASE, fs_base);
 	rdmsrl(MSR_KERNEL_GS_BASE, vmx->host.kernel_gs_base);
 	wrmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
+	for (i = 0; i < ARRAY_SIZE(vmx_syscall_msrs); i++) {
+		rdmsrl(vmx_syscall_msrs[i], vmx->host.syscall_msrs[i]);
+		wrmsrl(vmx_syscall_msrs[i], vmx->syscall_msrs[i]);
+	}
 	vmx->host.saved = true;
 }
 
 static void vmx_restore_host_state(struct vmx_vcpu *vmx)
 {
+	unsigned int i;
+
 	if (!vmx->host.saved)
 		return;
 	vmx->host.saved = false;
+	/* Before anything can return to user space through SYSCALL's MSRs. */
+	for (i = 0; i < ARRAY_SIZE(vmx_syscall_msrs); i++) {
+		rdmsrl(vmx_syscall_msrs[i], vmx->syscall_msrs[i]);
+		wrmsrl(vmx_syscall_msrs[i], vmx->host.syscall_msrs[i]);
+	}
 	rdmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
 	if (vmx->host.ldt || (vmx->host.gs & 7)) {
 		asm volatile("lldt %0" : : "rm" (vmx->host.ldt));
@@ -489,6 +506,61 @@ static void vmx_vcpu_load(struct hvk_vcpu *vcpu, int cpu)
 static void vmx_vcpu_put(struct hvk_vcpu *vcpu)
 {
 	vmx_restore_host_state(to_vmx(vcpu));
+}
+
+/*
+ * MSRs of hvk's list [loaded]: FS/GS bases and SYSENTER in the VMCS; the
+ * SYSCALL MSRs and KERNEL_GS_BASE live in the hardware while the vCPU is
+ * loaded (vmx_save_host_state).
+ */
+static u64 vmx_get_msr(struct hvk_vcpu *vcpu, u32 msr)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u64 val;
+
+	switch (msr) {
+	case MSR_FS_BASE:
+		return vmcs_read(vmx, GUEST_FS_BASE);
+	case MSR_GS_BASE:
+		return vmcs_read(vmx, GUEST_GS_BASE);
+	case MSR_IA32_SYSENTER_CS:
+		return vmcs_read(vmx, GUEST_SYSENTER_CS);
+	case MSR_IA32_SYSENTER_ESP:
+		return vmcs_read(vmx, GUEST_SYSENTER_ESP);
+	case MSR_IA32_SYSENTER_EIP:
+		return vmcs_read(vmx, GUEST_SYSENTER_EIP);
+	default:
+		if (WARN_ON_ONCE(!vmx->host.saved))
+			return 0;
+		rdmsrl(msr, val);
+		return val;
+	}
+}
+
+static void vmx_set_msr(struct hvk_vcpu *vcpu, u32 msr, u64 val)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	switch (msr) {
+	case MSR_FS_BASE:
+		vmcs_write(vmx, GUEST_FS_BASE, val);
+		break;
+	case MSR_GS_BASE:
+		vmcs_write(vmx, GUEST_GS_BASE, val);
+		break;
+	case MSR_IA32_SYSENTER_CS:
+		vmcs_write(vmx, GUEST_SYSENTER_CS, val);
+		break;
+	case MSR_IA32_SYSENTER_ESP:
+		vmcs_write(vmx, GUEST_SYSENTER_ESP, val);
+		break;
+	case MSR_IA32_SYSENTER_EIP:
+		vmcs_write(vmx, GUEST_SYSENTER_EIP, val);
+		break;
+	default:
+		if (!WARN_ON_ONCE(!vmx->host.saved))
+			wrmsrl(msr, val);
+	}
 }
 
 /* Host state that is the same on every CPU and for every thread. */
@@ -638,4 +710,6 @@ const struct hvk_vendor hvk_vmx_vendor = {
 	.set_cr0 = vmx_set_cr0,
 	.set_cr4 = vmx_set_cr4,
 	.set_efer = vmx_set_efer,
+	.get_msr = vmx_get_msr,
+	.set_msr = vmx_set_msr,
 };

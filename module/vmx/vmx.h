@@ -42,15 +42,20 @@ struct vmx_vcpu {
 	u32 entry_ctls;			/* (o) VM_ENTRY_CONTROLS */
 	u32 secondary_ctls;		/* (i) SECONDARY_VM_EXEC_CONTROL */
 
-	/* Guest state VMX does not switch. */
+	/*
+	 * Guest state VMX does not switch.  The MSRs are in the hardware
+	 * while the vCPU is loaded, and here while it is not.
+	 */
 	unsigned long cr2;		/* (o) */
 	u64 kernel_gs_base;		/* (o) MSR_KERNEL_GS_BASE */
+	u64 syscall_msrs[4];		/* (o) vmx_syscall_msrs[] */
 
 	/* Host state saved by vcpu_load, restored by vcpu_put. */
 	struct {
 		bool saved;
 		u16 ds, es, fs, gs, ldt;
 		u64 kernel_gs_base;
+		u64 syscall_msrs[4];
 	} host;				/* (o) */
 
 	/* The last exit, read right after it. */

@@ -398,6 +398,33 @@ asm(GUEST_CODE_BEGIN(pm32_strings, ".code32")
 "	hlt\n"
 GUEST_CODE_END(pm32_strings));
 
+/*
+ * Real mode: WRMSR then RDMSR of LSTAR, reported; then RDMSR of an MSR no
+ * one implements, whose #GP (IVT vector 13) reports 0x7c7c.
+ */
+GUEST_CODE_DECLARE(msrs);
+asm(GUEST_CODE_BEGIN(msrs, ".code16")
+"	movw $(gp_handler - msrs_start + " VM_STR(VM_CODE_GPA) "), 13 * 4\n"
+"	movw $0, 13 * 4 + 2\n"
+"	movl $0xc0000082, %ecx\n"
+"	movl $0x12345678, %eax\n"
+"	movl $0xffff8000, %edx\n"
+"	wrmsr\n"
+"	xorl %eax, %eax\n"
+"	xorl %edx, %edx\n"
+"	rdmsr\n"
+"	outl %eax, $0x7d\n"
+"	movl %edx, %eax\n"
+"	outl %eax, $0x7d\n"
+"	movl $0x12345, %ecx\n"
+"	rdmsr\n"
+"	hlt\n"
+"gp_handler:\n"
+"	movw $0x7c7c, %ax\n"
+"	outw %ax, $0x7c\n"
+"	hlt\n"
+GUEST_CODE_END(msrs));
+
 #define LOAD(self, name)						\
 	vm_load(&(self)->vm, VM_CODE_GPA, name##_start, name##_end)
 #define OFFSET(name, label)	((uint64_t)((label) - name##_start))
@@ -1138,6 +1165,28 @@ TEST_F(run, single_step_reaches_guest)
 	EXPECT_EQ((uint32_t)OFFSET(single_step, stepped),
 		  vcpu_run_out(&self->vcpu, 0x7b, 2));
 	vcpu_run_expect(&self->vcpu, KVM_EXIT_HLT);
+}
+
+/*
+ * The guest's MSRs are its own: LSTAR written and read back in the guest,
+ * seen by KVM_GET_MSRS, while the host's SYSCALL keeps working (this test
+ * makes system calls throughout); an unknown MSR is #GP.
+ */
+TEST_F(run, guest_msrs)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e[1];
+	} m = { .hdr.nmsrs = 1, .e[0].index = 0xc0000082 };
+
+	LOAD(self, msrs);
+	ASSERT_EQ(0, vcpu_setup_real(&self->vcpu, VM_CODE_GPA));
+	EXPECT_EQ(0x12345678U, vcpu_run_out(&self->vcpu, 0x7d, 4));
+	EXPECT_EQ(0xffff8000U, vcpu_run_out(&self->vcpu, 0x7d, 4));
+	EXPECT_EQ(0x7c7cU, vcpu_run_out(&self->vcpu, 0x7c, 2));
+	ASSERT_EQ(1, ioctl(self->vcpu.fd, KVM_GET_MSRS, &m));
+	EXPECT_EQ(0xffff800012345678ULL, m.e[0].data);
+	EXPECT_LT(0, getpid());
 }
 
 /*
