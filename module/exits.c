@@ -6,6 +6,7 @@
  * in, < 0 = an error for KVM_RUN.
  */
 #include <linux/kvm.h>
+#include <linux/kvm_para.h>
 #include <linux/mm.h>
 #include <linux/string.h>
 #include <asm/msr-index.h>
@@ -449,6 +450,29 @@ int hvk_handle_mov_dr(struct hvk_vcpu *vcpu, unsigned int dr, unsigned int gpr,
 		val = dr < 4 ? vcpu->dr[dr] : dr == 6 ? vcpu->dr6 : vcpu->dr7;
 		write_sized(&vcpu->regs[gpr], val, wide ? 8 : 4);
 	}
+	vcpu->rip = next_rip;
+	return 1;
+}
+
+/*
+ * VMCALL (Intel) and VMMCALL (AMD), KVM's hypercall ABI: number in RAX,
+ * result in RAX, truncated to 32 bits outside 64-bit mode; -KVM_EPERM from
+ * CPL > 0.  Only KVM_HC_VAPIC_POLL_IRQ exists, and does nothing, as in KVM;
+ * any other number is -KVM_ENOSYS.
+ */
+int hvk_handle_hypercall(struct hvk_vcpu *vcpu, u64 next_rip)
+{
+	struct kvm_segment ss;
+	long ret = -KVM_ENOSYS;
+
+	hvk_vendor->get_segment(vcpu, &ss, HVK_SREG_SS);
+	if ((hvk_vendor->get_cr(vcpu, 0) & X86_CR0_PE) && ss.dpl)
+		ret = -KVM_EPERM;
+	else if (vcpu->regs[HVK_RAX] == KVM_HC_VAPIC_POLL_IRQ)
+		ret = 0;
+	if (hvk_cs_mode(vcpu) != 64)
+		ret = (u32)ret;
+	vcpu->regs[HVK_RAX] = ret;
 	vcpu->rip = next_rip;
 	return 1;
 }

@@ -172,6 +172,33 @@ static void hvk_set_regs(struct hvk_vcpu *vcpu, const struct kvm_regs *regs)
 	vcpu->exception.pending = false;
 }
 
+/*
+ * KVM_GET/SET_DEBUGREGS: the guest's DR0-3, DR6 and DR7 as stored (the
+ * guest's are emulated, see exits.c); as KVM, flags must be 0 and DR6/DR7
+ * fit in 32 bits.
+ */
+static int hvk_debugregs_ioctl(struct hvk_vcpu *vcpu,
+			       struct kvm_debugregs __user *argp, bool set)
+{
+	struct kvm_debugregs d;
+
+	if (!set) {
+		memset(&d, 0, sizeof(d));
+		memcpy(d.db, vcpu->dr, sizeof(d.db));
+		d.dr6 = vcpu->dr6;
+		d.dr7 = vcpu->dr7;
+		return copy_to_user(argp, &d, sizeof(d)) ? -EFAULT : 0;
+	}
+	if (copy_from_user(&d, argp, sizeof(d)))
+		return -EFAULT;
+	if (d.flags || (d.dr6 >> 32) || (d.dr7 >> 32))
+		return -EINVAL;
+	memcpy(vcpu->dr, d.db, sizeof(vcpu->dr));
+	vcpu->dr6 = d.dr6;
+	vcpu->dr7 = d.dr7;
+	return 0;
+}
+
 /* APIC base MSR: base address, BSP (8), x2APIC (10, not offered), enable (11). */
 bool hvk_apic_base_valid(u64 apic_base)
 {
@@ -229,6 +256,13 @@ static long hvk_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		hvk_vcpu_load(vcpu);
 		r = hvk_msrs_ioctl(vcpu, argp, ioctl == KVM_SET_MSRS);
 		hvk_vcpu_put(vcpu);
+		mutex_unlock(&vcpu->mutex);
+		return r;
+	case KVM_GET_DEBUGREGS:
+	case KVM_SET_DEBUGREGS:
+		if (mutex_lock_killable(&vcpu->mutex))
+			return -EINTR;
+		r = hvk_debugregs_ioctl(vcpu, argp, ioctl == KVM_SET_DEBUGREGS);
 		mutex_unlock(&vcpu->mutex);
 		return r;
 	case KVM_SET_CPUID2:

@@ -657,6 +657,15 @@ static int svm_exit_msr(struct svm_vcpu *svm)
 	return hvk_handle_rdmsr(&svm->vcpu, next);
 }
 
+static int svm_exit_vmmcall(struct svm_vcpu *svm)
+{
+	u64 next;
+
+	if (!svm_skip(svm, &next))
+		return 0;
+	return hvk_handle_hypercall(&svm->vcpu, next);
+}
+
 static int svm_exit_invd(struct svm_vcpu *svm)
 {
 	u64 next;
@@ -807,9 +816,9 @@ static const svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_IOIO]			= svm_exit_io,
 	[SVM_EXIT_MSR]			= svm_exit_msr,
 	[SVM_EXIT_SHUTDOWN]		= svm_exit_shutdown,
-	/* No nested virtualization, hypercalls or MONITOR/MWAIT: #UD. */
+	/* No nested virtualization or MONITOR/MWAIT: #UD. */
 	[SVM_EXIT_VMRUN]		= svm_inject_ud,
-	[SVM_EXIT_VMMCALL]		= svm_inject_ud,
+	[SVM_EXIT_VMMCALL]		= svm_exit_vmmcall,
 	[SVM_EXIT_VMLOAD]		= svm_inject_ud,
 	[SVM_EXIT_VMSAVE]		= svm_inject_ud,
 	[SVM_EXIT_STGI]			= svm_inject_ud,

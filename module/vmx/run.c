@@ -386,6 +386,11 @@ static int vmx_inject_ud(struct vmx_vcpu *vmx)
 	return hvk_queue_exception(&vmx->vcpu, X86_TRAP_UD, false, 0);
 }
 
+static int vmx_handle_vmcall(struct vmx_vcpu *vmx)
+{
+	return hvk_handle_hypercall(&vmx->vcpu, vmx_next_rip(vmx));
+}
+
 /* No performance counters are offered: RDPMC is #GP. */
 static int vmx_handle_rdpmc(struct vmx_vcpu *vmx)
 {
@@ -501,7 +506,7 @@ static const vmx_exit_handler vmx_exit_handlers[] = {
 	[EXIT_REASON_CPUID] = vmx_handle_cpuid,
 	[EXIT_REASON_HLT] = vmx_handle_hlt,
 	[EXIT_REASON_INVD] = vmx_handle_wbinvd,
-	[EXIT_REASON_VMCALL] = vmx_inject_ud,
+	[EXIT_REASON_VMCALL] = vmx_handle_vmcall,
 	[EXIT_REASON_VMCLEAR] = vmx_inject_ud,
 	[EXIT_REASON_VMLAUNCH] = vmx_inject_ud,
 	[EXIT_REASON_VMPTRLD] = vmx_inject_ud,

@@ -425,6 +425,32 @@ asm(GUEST_CODE_BEGIN(msrs, ".code16")
 "	hlt\n"
 GUEST_CODE_END(msrs));
 
+/* Real mode: hypercall 0x1234 (unknown) and 1 (VAPIC_POLL_IRQ), results out. */
+#define HYPERCALL_GUEST(name, insn)					\
+	GUEST_CODE_BEGIN(name, ".code16")				\
+	"	movl $0x1234, %eax\n"					\
+	insn "\n"							\
+	"	outl %eax, $0x7e\n"					\
+	"	movl $1, %eax\n"					\
+	insn "\n"							\
+	"	outl %eax, $0x7e\n"					\
+	"	hlt\n"							\
+	GUEST_CODE_END(name)
+GUEST_CODE_DECLARE(hypercall_vmcall);
+GUEST_CODE_DECLARE(hypercall_vmmcall);
+asm(HYPERCALL_GUEST(hypercall_vmcall, ".byte 0x0f, 0x01, 0xc1"));
+asm(HYPERCALL_GUEST(hypercall_vmmcall, ".byte 0x0f, 0x01, 0xd9"));
+
+/* Real mode: report DR0 as set from user space, then set DR1. */
+GUEST_CODE_DECLARE(dr_user);
+asm(GUEST_CODE_BEGIN(dr_user, ".code16")
+"	movl %dr0, %eax\n"
+"	outl %eax, $0x7f\n"
+"	movl $0xabcd1234, %eax\n"
+"	movl %eax, %dr1\n"
+"	hlt\n"
+GUEST_CODE_END(dr_user));
+
 #define LOAD(self, name)						\
 	vm_load(&(self)->vm, VM_CODE_GPA, name##_start, name##_end)
 #define OFFSET(name, label)	((uint64_t)((label) - name##_start))
@@ -1187,6 +1213,68 @@ TEST_F(run, guest_msrs)
 	ASSERT_EQ(1, ioctl(self->vcpu.fd, KVM_GET_MSRS, &m));
 	EXPECT_EQ(0xffff800012345678ULL, m.e[0].data);
 	EXPECT_LT(0, getpid());
+}
+
+static bool host_has_flag(const char *flag)
+{
+	char line[4096], word[34];
+	bool found = false;
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	if (!f)
+		return false;
+	snprintf(word, sizeof(word), " %s ", flag);
+	while (!found && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "flags", 5))
+			continue;
+		line[strcspn(line, "\n")] = ' ';
+		found = strstr(line, word) != NULL;
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * KVM's hypercall ABI, with the CPU's own instruction: an unknown number
+ * gives -KVM_ENOSYS (-1000), KVM_HC_VAPIC_POLL_IRQ gives 0; 32-bit results
+ * outside 64-bit mode.
+ */
+TEST_F(run, hypercall)
+{
+	if (host_has_flag("vmx"))
+		LOAD(self, hypercall_vmcall);
+	else
+		LOAD(self, hypercall_vmmcall);
+	ASSERT_EQ(0, vcpu_setup_real(&self->vcpu, VM_CODE_GPA));
+	EXPECT_EQ((uint32_t)-1000, vcpu_run_out(&self->vcpu, 0x7e, 4));
+	EXPECT_EQ(0U, vcpu_run_out(&self->vcpu, 0x7e, 4));
+	vcpu_run_expect(&self->vcpu, KVM_EXIT_HLT);
+}
+
+/* Debug registers set with KVM_SET_DEBUGREGS are the guest's, and back. */
+TEST_F(run, debugregs_ioctls)
+{
+	struct kvm_debugregs d = { .db = { 0x11223344 }, .dr6 = 0xffff0ff0,
+				   .dr7 = 0x400 };
+
+	LOAD(self, dr_user);
+	ASSERT_EQ(0, vcpu_setup_real(&self->vcpu, VM_CODE_GPA));
+	ASSERT_EQ(0, ioctl(self->vcpu.fd, KVM_SET_DEBUGREGS, &d));
+	EXPECT_EQ(0x11223344U, vcpu_run_out(&self->vcpu, 0x7f, 4));
+	vcpu_run_expect(&self->vcpu, KVM_EXIT_HLT);
+	memset(&d, 0, sizeof(d));
+	ASSERT_EQ(0, ioctl(self->vcpu.fd, KVM_GET_DEBUGREGS, &d));
+	EXPECT_EQ(0x11223344ULL, d.db[0]);
+	EXPECT_EQ(0xabcd1234ULL, d.db[1]);
+	EXPECT_EQ(0x400ULL, d.dr7 & 0xffffffff);
+
+	d.flags = 1;
+	EXPECT_EQ(-1, ioctl(self->vcpu.fd, KVM_SET_DEBUGREGS, &d));
+	EXPECT_EQ(EINVAL, errno);
+	d.flags = 0;
+	d.dr7 = 1ULL << 32;
+	EXPECT_EQ(-1, ioctl(self->vcpu.fd, KVM_SET_DEBUGREGS, &d));
+	EXPECT_EQ(EINVAL, errno);
 }
 
 /*
