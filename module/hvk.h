@@ -157,6 +157,7 @@ struct hvk_vcpu {
 	bool pio_pending;			/* (o) */
 
 	struct fpu_guest guest_fpu;		/* (o) */
+	u32 pkru;				/* (o) no PKU offered: 0 */
 
 	/* KVM_SET_CPUID2's table; until it is set, hvk's default answers. */
 	bool cpuid_set;				/* (o) */
@@ -325,6 +326,10 @@ int hvk_get_supported_cpuid(struct kvm_cpuid2 __user *argp);
 int hvk_set_cpuid2(struct hvk_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
 int hvk_get_cpuid2(struct hvk_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
 bool hvk_guest_has_long_mode(const struct hvk_vcpu *vcpu);
+
+/* fpu.c: KVM_GET/SET_FPU and KVM_GET/SET_XSAVE. */
+int hvk_fpu_ioctl(struct hvk_vcpu *vcpu, unsigned int ioctl,
+		  void __user *argp);
 
 /* msr.c: the MSRs a guest and user space may read and write. */
 int hvk_get_msr(struct hvk_vcpu *vcpu, u32 msr, u64 *val);

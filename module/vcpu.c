@@ -258,6 +258,16 @@ static long hvk_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		hvk_vcpu_put(vcpu);
 		mutex_unlock(&vcpu->mutex);
 		return r;
+	case KVM_GET_FPU:
+	case KVM_SET_FPU:
+	case KVM_GET_XSAVE:
+	case KVM_SET_XSAVE:
+		/* Between runs the guest's FPU state is in guest_fpu. */
+		if (mutex_lock_killable(&vcpu->mutex))
+			return -EINTR;
+		r = hvk_fpu_ioctl(vcpu, ioctl, argp);
+		mutex_unlock(&vcpu->mutex);
+		return r;
 	case KVM_GET_DEBUGREGS:
 	case KVM_SET_DEBUGREGS:
 		if (mutex_lock_killable(&vcpu->mutex))

@@ -14,6 +14,7 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <asm/cpufeature.h>
 
 #include "hvk.h"
 
@@ -28,6 +29,8 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 	case KVM_CAP_DESTROY_MEMORY_REGION_WORKS:
 	case KVM_CAP_IMMEDIATE_EXIT:
 		return 1;
+	case KVM_CAP_XSAVE:
+		return boot_cpu_has(X86_FEATURE_XSAVE);
 	case KVM_CAP_NR_VCPUS:
 		return min_t(unsigned int, num_online_cpus(), HVK_MAX_VCPUS);
 	case KVM_CAP_MAX_VCPUS:
