@@ -509,58 +509,45 @@ static void vmx_vcpu_put(struct hvk_vcpu *vcpu)
 }
 
 /*
- * MSRs of hvk's list [loaded]: FS/GS bases and SYSENTER in the VMCS; the
- * SYSCALL MSRs and KERNEL_GS_BASE live in the hardware while the vCPU is
- * loaded (vmx_save_host_state).
+ * MSRs of hvk's list [loaded]: FS/GS bases and SYSENTER in the VMCS (the
+ * field, or 0); the SYSCALL MSRs and KERNEL_GS_BASE live in the hardware
+ * while the vCPU is loaded (vmx_save_host_state).
  */
+static unsigned long vmx_msr_field(u32 msr)
+{
+	switch (msr) {
+	case MSR_FS_BASE: return GUEST_FS_BASE;
+	case MSR_GS_BASE: return GUEST_GS_BASE;
+	case MSR_IA32_SYSENTER_CS: return GUEST_SYSENTER_CS;
+	case MSR_IA32_SYSENTER_ESP: return GUEST_SYSENTER_ESP;
+	case MSR_IA32_SYSENTER_EIP: return GUEST_SYSENTER_EIP;
+	default: return 0;
+	}
+}
+
 static u64 vmx_get_msr(struct hvk_vcpu *vcpu, u32 msr)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	unsigned long field = vmx_msr_field(msr);
 	u64 val;
 
-	switch (msr) {
-	case MSR_FS_BASE:
-		return vmcs_read(vmx, GUEST_FS_BASE);
-	case MSR_GS_BASE:
-		return vmcs_read(vmx, GUEST_GS_BASE);
-	case MSR_IA32_SYSENTER_CS:
-		return vmcs_read(vmx, GUEST_SYSENTER_CS);
-	case MSR_IA32_SYSENTER_ESP:
-		return vmcs_read(vmx, GUEST_SYSENTER_ESP);
-	case MSR_IA32_SYSENTER_EIP:
-		return vmcs_read(vmx, GUEST_SYSENTER_EIP);
-	default:
-		if (WARN_ON_ONCE(!vmx->host.saved))
-			return 0;
-		rdmsrl(msr, val);
-		return val;
-	}
+	if (field)
+		return vmcs_read(vmx, field);
+	if (WARN_ON_ONCE(!vmx->host.saved))
+		return 0;
+	rdmsrl(msr, val);
+	return val;
 }
 
 static void vmx_set_msr(struct hvk_vcpu *vcpu, u32 msr, u64 val)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	unsigned long field = vmx_msr_field(msr);
 
-	switch (msr) {
-	case MSR_FS_BASE:
-		vmcs_write(vmx, GUEST_FS_BASE, val);
-		break;
-	case MSR_GS_BASE:
-		vmcs_write(vmx, GUEST_GS_BASE, val);
-		break;
-	case MSR_IA32_SYSENTER_CS:
-		vmcs_write(vmx, GUEST_SYSENTER_CS, val);
-		break;
-	case MSR_IA32_SYSENTER_ESP:
-		vmcs_write(vmx, GUEST_SYSENTER_ESP, val);
-		break;
-	case MSR_IA32_SYSENTER_EIP:
-		vmcs_write(vmx, GUEST_SYSENTER_EIP, val);
-		break;
-	default:
-		if (!WARN_ON_ONCE(!vmx->host.saved))
-			wrmsrl(msr, val);
-	}
+	if (field)
+		vmcs_write(vmx, field, val);
+	else if (!WARN_ON_ONCE(!vmx->host.saved))
+		wrmsrl(msr, val);
 }
 
 /* Host state that is the same on every CPU and for every thread. */

@@ -87,6 +87,26 @@ static inline int hvk_unload_module(const char *name)
 	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
 }
 
+/* Does /proc/cpuinfo list @flag (e.g. "vmx", "svm")? */
+static inline bool hvk_cpu_has_flag(const char *flag)
+{
+	char line[4096], word[34];
+	bool found = false;
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	if (!f)
+		return false;
+	snprintf(word, sizeof(word), " %s ", flag);
+	while (!found && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "flags", 5))
+			continue;
+		line[strcspn(line, "\n")] = ' ';
+		found = strstr(line, word) != NULL;
+	}
+	fclose(f);
+	return found;
+}
+
 static inline bool hvk_module_loaded(const char *name)
 {
 	char path[128];

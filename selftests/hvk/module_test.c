@@ -9,25 +9,6 @@
 #include "kselftest_harness.h"
 #include "hvk_util.h"
 
-static bool cpu_has_flag(const char *flag)
-{
-	char line[4096], word[34];
-	bool found = false;
-	FILE *f = fopen("/proc/cpuinfo", "r");
-
-	if (!f)
-		return false;
-	snprintf(word, sizeof(word), " %s ", flag);
-	while (!found && fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "flags", 5))
-			continue;
-		line[strcspn(line, "\n")] = ' ';
-		found = strstr(line, word) != NULL;
-	}
-	fclose(f);
-	return found;
-}
-
 /* Is every online CPU in hvk's enabled set, and no other? */
 static bool enabled_on_all_online(void)
 {
@@ -82,7 +63,7 @@ static int kvm_modprobe(const char *opt, const char *vendor)
 
 TEST(busy_when_kvm_owns_virtualization)
 {
-	const char *vendor = cpu_has_flag("vmx") ? "kvm_intel" : "kvm_amd";
+	const char *vendor = hvk_cpu_has_flag("vmx") ? "kvm_intel" : "kvm_amd";
 	char path[256];
 	int kmsg, kvm, vm;
 

@@ -1232,25 +1232,6 @@ TEST_F(run, guest_msrs)
 	EXPECT_LT(0, getpid());
 }
 
-static bool host_has_flag(const char *flag)
-{
-	char line[4096], word[34];
-	bool found = false;
-	FILE *f = fopen("/proc/cpuinfo", "r");
-
-	if (!f)
-		return false;
-	snprintf(word, sizeof(word), " %s ", flag);
-	while (!found && fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "flags", 5))
-			continue;
-		line[strcspn(line, "\n")] = ' ';
-		found = strstr(line, word) != NULL;
-	}
-	fclose(f);
-	return found;
-}
-
 /*
  * KVM's hypercall ABI, with the CPU's own instruction: an unknown number
  * gives -KVM_ENOSYS (-1000), KVM_HC_VAPIC_POLL_IRQ gives 0; 32-bit results
@@ -1258,7 +1239,7 @@ static bool host_has_flag(const char *flag)
  */
 TEST_F(run, hypercall)
 {
-	if (host_has_flag("vmx"))
+	if (hvk_cpu_has_flag("vmx"))
 		LOAD(self, hypercall_vmcall);
 	else
 		LOAD(self, hypercall_vmmcall);
