@@ -10,7 +10,9 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/fpu/api.h>
+#include <asm/cpufeature.h>
 #include <asm/fpu/types.h>
+#include <asm/fpu/xcr.h>
 
 #include "hvk.h"
 
@@ -96,4 +98,56 @@ int hvk_fpu_ioctl(struct hvk_vcpu *vcpu, unsigned int ioctl, void __user *argp)
 	}
 	kfree(xs);
 	return r;
+}
+
+/*
+ * KVM_GET/SET_XCRS: XCR0 as user space saves and restores it.  The guest
+ * cannot execute XSETBV (hvk offers no XSAVE, so CR4.OSXSAVE stays clear),
+ * so the value is state only: x87 always, SSE where the vCPU's CPUID table
+ * lists it in leaf 0xD, as KVM derives it.
+ */
+static u64 hvk_guest_supported_xcr0(struct hvk_vcpu *vcpu)
+{
+	u32 regs[4];
+
+	if (!vcpu->cpuid_set)
+		return XFEATURE_MASK_FP;
+	hvk_cpuid(vcpu, 0xd, 0, regs);
+	return (regs[0] & HVK_GUEST_XFEATURES) | XFEATURE_MASK_FP;
+}
+
+int hvk_xcrs_ioctl(struct hvk_vcpu *vcpu, struct kvm_xcrs __user *argp,
+		   bool set)
+{
+	struct kvm_xcrs x;
+	u32 i;
+
+	if (!set) {
+		memset(&x, 0, sizeof(x));
+		if (boot_cpu_has(X86_FEATURE_XSAVE)) {
+			x.nr_xcrs = 1;
+			x.xcrs[0].xcr = XCR_XFEATURE_ENABLED_MASK;
+			x.xcrs[0].value = vcpu->xcr0;
+		}
+		return copy_to_user(argp, &x, sizeof(x)) ? -EFAULT : 0;
+	}
+	if (copy_from_user(&x, argp, sizeof(x)))
+		return -EFAULT;
+	if (!boot_cpu_has(X86_FEATURE_XSAVE) || x.nr_xcrs > KVM_MAX_XCRS ||
+	    x.flags)
+		return -EINVAL;
+	/* As KVM: the first XCR0 entry counts, other XCRs do not exist. */
+	for (i = 0; i < x.nr_xcrs; i++) {
+		u64 v = x.xcrs[i].value;
+
+		if (x.xcrs[i].xcr != XCR_XFEATURE_ENABLED_MASK)
+			continue;
+		/* x87 is always on (SDM Vol. 1, 13.3). */
+		if (!(v & XFEATURE_MASK_FP) ||
+		    (v & ~hvk_guest_supported_xcr0(vcpu)))
+			return -EINVAL;
+		vcpu->xcr0 = v;
+		break;
+	}
+	return 0;
 }

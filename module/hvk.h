@@ -158,6 +158,7 @@ struct hvk_vcpu {
 
 	struct fpu_guest guest_fpu;		/* (o) */
 	u32 pkru;				/* (o) no PKU offered: 0 */
+	u64 xcr0;				/* (o) KVM_SET_XCRS' value */
 
 	/* KVM_SET_CPUID2's table; until it is set, hvk's default answers. */
 	bool cpuid_set;				/* (o) */
@@ -330,6 +331,8 @@ bool hvk_guest_has_long_mode(const struct hvk_vcpu *vcpu);
 /* fpu.c: KVM_GET/SET_FPU and KVM_GET/SET_XSAVE. */
 int hvk_fpu_ioctl(struct hvk_vcpu *vcpu, unsigned int ioctl,
 		  void __user *argp);
+int hvk_xcrs_ioctl(struct hvk_vcpu *vcpu, struct kvm_xcrs __user *argp,
+		   bool set);
 
 /* msr.c: the MSRs a guest and user space may read and write. */
 int hvk_get_msr(struct hvk_vcpu *vcpu, u32 msr, u64 *val);

@@ -17,6 +17,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/debugreg.h>
+#include <asm/fpu/types.h>
 #include <asm/processor-flags.h>
 
 #include "hvk.h"
@@ -268,6 +269,13 @@ static long hvk_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		r = hvk_fpu_ioctl(vcpu, ioctl, argp);
 		mutex_unlock(&vcpu->mutex);
 		return r;
+	case KVM_GET_XCRS:
+	case KVM_SET_XCRS:
+		if (mutex_lock_killable(&vcpu->mutex))
+			return -EINTR;
+		r = hvk_xcrs_ioctl(vcpu, argp, ioctl == KVM_SET_XCRS);
+		mutex_unlock(&vcpu->mutex);
+		return r;
 	case KVM_GET_DEBUGREGS:
 	case KVM_SET_DEBUGREGS:
 		if (mutex_lock_killable(&vcpu->mutex))
@@ -419,6 +427,7 @@ int hvk_create_vcpu(struct hvk_vm *vm, unsigned long id)
 	vcpu->apic_base = APIC_DEFAULT_PHYS_BASE | BIT_ULL(11) |
 			  (id == 0 ? BIT_ULL(8) : 0);
 	hvk_reset_debug_registers(vcpu);
+	vcpu->xcr0 = XFEATURE_MASK_FP;
 
 	r = -ENOMEM;
 	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);

@@ -327,6 +327,33 @@ TEST_F(vm, set_msrs_stops)
 	EXPECT_EQ(E2BIG, errno);
 }
 
+/* XCR0: x87 only after reset; it can be set so, never without x87. */
+TEST_F(vm, xcrs)
+{
+	struct kvm_xcrs x;
+
+	if (ioctl(self->vm.sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) <= 0)
+		SKIP(return, "no KVM_CAP_XCRS");
+	memset(&x, 0, sizeof(x));
+	ASSERT_EQ(0, ioctl(self->vcpu.fd, KVM_GET_XCRS, &x));
+	ASSERT_EQ(1U, x.nr_xcrs);
+	EXPECT_EQ(0U, x.xcrs[0].xcr);
+	EXPECT_EQ(1ULL, x.xcrs[0].value);
+
+	EXPECT_EQ(0, ioctl(self->vcpu.fd, KVM_SET_XCRS, &x));
+	x.xcrs[0].value = 0;
+	EXPECT_EQ(-1, ioctl(self->vcpu.fd, KVM_SET_XCRS, &x));
+	EXPECT_EQ(EINVAL, errno);
+	x.xcrs[0].value = 1;
+	x.flags = 1;
+	EXPECT_EQ(-1, ioctl(self->vcpu.fd, KVM_SET_XCRS, &x));
+	EXPECT_EQ(EINVAL, errno);
+	x.flags = 0;
+	x.nr_xcrs = 17;
+	EXPECT_EQ(-1, ioctl(self->vcpu.fd, KVM_SET_XCRS, &x));
+	EXPECT_EQ(EINVAL, errno);
+}
+
 TEST_F(vm, create_vcpu_same_id)
 {
 	errno = 0;
