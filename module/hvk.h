@@ -83,6 +83,12 @@ struct hvk_vm {
 	struct hvk_memslot slots[HVK_NR_MEMSLOTS];
 
 	struct hvk_mmu mmu;
+
+	/*
+	 * Guest TSC = host TSC + tsc_offset, the same for every vCPU of the
+	 * VM; written through MSR_IA32_TSC (guest or KVM_SET_MSRS).
+	 */
+	s64 tsc_offset;				/* (a) */
 };
 
 /* vcpu->mode: may the vCPU be in guest mode (and need a kick)? */

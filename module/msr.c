@@ -23,6 +23,7 @@
 static const u32 hvk_msr_index_list[] = {
 	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_KERNEL_GS_BASE,
 	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
+	MSR_IA32_TSC,
 };
 
 static bool hvk_msr_known(u32 msr)
@@ -77,6 +78,9 @@ int hvk_get_msr(struct hvk_vcpu *vcpu, u32 msr, u64 *val)
 	case MSR_IA32_APICBASE:
 		*val = vcpu->apic_base;
 		break;
+	case MSR_IA32_TSC:
+		*val = rdtsc() + READ_ONCE(vcpu->vm->tsc_offset);
+		break;
 	default:
 		*val = hvk_vendor->get_msr(vcpu, msr);
 	}
@@ -113,6 +117,10 @@ int hvk_set_msr(struct hvk_vcpu *vcpu, u32 msr, u64 val, bool host)
 		if (!host || !hvk_apic_base_valid(val))
 			return 1;
 		vcpu->apic_base = val;
+		break;
+	case MSR_IA32_TSC:
+		/* One offset for the VM: every vCPU's TSC moves together. */
+		WRITE_ONCE(vcpu->vm->tsc_offset, val - rdtsc());
 		break;
 	case MSR_STAR:
 	case MSR_SYSCALL_MASK:

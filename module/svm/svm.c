@@ -563,6 +563,7 @@ static void svm_run(struct hvk_vcpu *vcpu, bool flush_tlb)
 	vmcb->save.rsp = vcpu->regs[HVK_RSP];
 	vmcb->save.rax = vcpu->regs[HVK_RAX];
 	vmcb->save.rflags = vcpu->rflags;
+	vmcb->control.tsc_offset = READ_ONCE(vcpu->vm->tsc_offset);
 
 	vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
 	/* A new ASID has no translations: that is the flush. */

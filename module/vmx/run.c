@@ -287,6 +287,11 @@ void vmx_run(struct hvk_vcpu *vcpu, bool flush_tlb)
 	vmx->flush_guest = false;
 	vmx->last_run_cpu = cpu;
 
+	if (vmx->tsc_offset != READ_ONCE(vcpu->vm->tsc_offset)) {
+		vmx->tsc_offset = READ_ONCE(vcpu->vm->tsc_offset);
+		vmcs_write(vmx, TSC_OFFSET, vmx->tsc_offset);
+	}
+
 	/* The kernel may change these at any time (PCID, cr4 bits). */
 	vmcs_write(vmx, HOST_CR3, __read_cr3());
 	vmcs_write(vmx, HOST_CR4, cr4_read_shadow());

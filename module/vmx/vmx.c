@@ -135,6 +135,7 @@ static bool vmx_setup_ctls(void)
 			      CPU_BASED_MWAIT_EXITING |
 			      CPU_BASED_MONITOR_EXITING |
 			      CPU_BASED_RDPMC_EXITING |
+			      CPU_BASED_USE_TSC_OFFSETTING |
 			      CPU_BASED_ACTIVATE_SECONDARY_CONTROLS, 0,
 			      MSR_IA32_VMX_TRUE_PROCBASED_CTLS,
 			      &vmx_ctls.primary);
@@ -565,6 +566,8 @@ static void vmx_set_controls(struct vmx_vcpu *vmx)
 {
 	vmcs_write(vmx, PIN_BASED_VM_EXEC_CONTROL, vmx_ctls.pin);
 	vmcs_write(vmx, CPU_BASED_VM_EXEC_CONTROL, vmx_ctls.primary);
+	/* The VM's TSC offset starts at 0; vmx_run() follows its changes. */
+	vmcs_write(vmx, TSC_OFFSET, 0);
 	vmcs_write(vmx, SECONDARY_VM_EXEC_CONTROL, vmx->secondary_ctls);
 	vmcs_write(vmx, VM_EXIT_CONTROLS, vmx_ctls.exit);
 	vmcs_write(vmx, VM_ENTRY_CONTROLS, vmx->entry_ctls);

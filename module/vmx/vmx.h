@@ -49,6 +49,7 @@ struct vmx_vcpu {
 	unsigned long cr2;		/* (o) */
 	u64 kernel_gs_base;		/* (o) MSR_KERNEL_GS_BASE */
 	u64 syscall_msrs[4];		/* (o) vmx_syscall_msrs[] */
+	s64 tsc_offset;			/* (o) TSC_OFFSET as written */
 
 	/* Host state saved by vcpu_load, restored by vcpu_put. */
 	struct {

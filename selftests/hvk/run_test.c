@@ -468,6 +468,16 @@ asm(GUEST_CODE_BEGIN(fpu_state, ".code64")
 "	hlt\n"
 GUEST_CODE_END(fpu_state));
 
+/* Real mode: RDTSC, reported low then high. */
+GUEST_CODE_DECLARE(rdtsc_out);
+asm(GUEST_CODE_BEGIN(rdtsc_out, ".code16")
+"	rdtsc\n"
+"	outl %eax, $0x6d\n"
+"	movl %edx, %eax\n"
+"	outl %eax, $0x6d\n"
+"	hlt\n"
+GUEST_CODE_END(rdtsc_out));
+
 #define LOAD(self, name)						\
 	vm_load(&(self)->vm, VM_CODE_GPA, name##_start, name##_end)
 #define OFFSET(name, label)	((uint64_t)((label) - name##_start))
@@ -1330,6 +1340,33 @@ TEST_F(run, fpu_ioctls)
 	EXPECT_EQ(0x27f, back.fcw);
 	EXPECT_EQ(fpu.mxcsr, back.mxcsr);
 	free(xs);
+}
+
+/*
+ * The guest's TSC is what user space set through MSR_IA32_TSC, plus the
+ * time since: after setting it to 2^50, far from any host's TSC, RDTSC
+ * reads a little more (under 2^40 more even on a slow emulator), and
+ * KVM_GET_MSRS more again.
+ */
+#define TSC_SET		(1ULL << 50)
+TEST_F(run, tsc_msr)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e[1];
+	} m = { .hdr.nmsrs = 1, .e[0] = { .index = 0x10, .data = TSC_SET } };
+	uint64_t guest;
+
+	LOAD(self, rdtsc_out);
+	ASSERT_EQ(0, vcpu_setup_real(&self->vcpu, VM_CODE_GPA));
+	ASSERT_EQ(1, ioctl(self->vcpu.fd, KVM_SET_MSRS, &m));
+	guest = vcpu_run_out(&self->vcpu, 0x6d, 4);
+	guest |= (uint64_t)vcpu_run_out(&self->vcpu, 0x6d, 4) << 32;
+	EXPECT_LE(TSC_SET, guest);
+	EXPECT_GT(TSC_SET + (1ULL << 40), guest);
+	ASSERT_EQ(1, ioctl(self->vcpu.fd, KVM_GET_MSRS, &m));
+	EXPECT_LE(guest, m.e[0].data);
+	EXPECT_GT(TSC_SET + (1ULL << 40), m.e[0].data);
 }
 
 /*
