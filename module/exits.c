@@ -414,6 +414,17 @@ int hvk_handle_cr_write(struct hvk_vcpu *vcpu, int cr, u64 val, u64 next_rip)
 #define DR7_FIXED_1	BIT_ULL(10)
 #define DR7_FIXED_0	(BIT_ULL(11) | BIT_ULL(12) | BIT_ULL(14) | BIT_ULL(15))
 
+/*
+ * A #DB the backend intercepted (so that the CPU cannot loop on it) goes to
+ * the guest, with its cause in the guest's DR6: B0-B3, BD, BS, BT are set,
+ * never cleared, as the processor does (SDM Vol. 3, 19.2.3).
+ */
+int hvk_reflect_debug_exception(struct hvk_vcpu *vcpu, u64 dr6_status)
+{
+	vcpu->dr6 |= dr6_status & (GENMASK_ULL(3, 0) | GENMASK_ULL(15, 13));
+	return hvk_queue_exception(vcpu, X86_TRAP_DB, false, 0);
+}
+
 void hvk_reset_debug_registers(struct hvk_vcpu *vcpu)
 {
 	memset(vcpu->dr, 0, sizeof(vcpu->dr));

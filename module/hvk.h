@@ -310,6 +310,7 @@ int hvk_handle_cr_write(struct hvk_vcpu *vcpu, int cr, u64 val, u64 next_rip);
 int hvk_handle_mov_dr(struct hvk_vcpu *vcpu, unsigned int dr, unsigned int gpr,
 		      bool to_dr, u64 next_rip);
 void hvk_reset_debug_registers(struct hvk_vcpu *vcpu);
+int hvk_reflect_debug_exception(struct hvk_vcpu *vcpu, u64 dr6_status);
 int hvk_handle_hypercall(struct hvk_vcpu *vcpu, u64 next_rip);
 int hvk_handle_shutdown(struct hvk_vcpu *vcpu);
 int hvk_handle_ept_npt_fault(struct hvk_vcpu *vcpu, u64 gpa);

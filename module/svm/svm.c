@@ -707,9 +707,16 @@ static int svm_exit_io(struct svm_vcpu *svm)
 static int svm_exit_reflect(struct svm_vcpu *svm)
 {
 	u8 vector = svm->vmcb->control.exit_code - SVM_EXIT_EXCP_BASE;
+	struct vmcb_save_area *save = &svm->vmcb->save;
 
-	return hvk_queue_exception(&svm->vcpu, vector, vector == X86_TRAP_AC,
-				   0);
+	if (vector == X86_TRAP_DB) {
+		/* The CPU put the cause in the VMCB's DR6; it is the guest's. */
+		u64 status = save->dr6;
+
+		save->dr6 = DR6_RESET;
+		return hvk_reflect_debug_exception(&svm->vcpu, status);
+	}
+	return hvk_queue_exception(&svm->vcpu, vector, true, 0);
 }
 
 static int svm_exit_shutdown(struct svm_vcpu *svm)

@@ -342,6 +342,22 @@ static int vmx_handle_exception_nmi(struct vmx_vcpu *vmx)
 
 	if (EVENT_TYPE(info) == EVENT_NMI)
 		return 1;	/* taken by the host in vmx_run() */
+	/* #DB: the exit qualification has its DR6 bits (SDM Vol. 3, 28.2.1). */
+	if (EVENT_TYPE(info) == EVENT_HW_EXCEPTION &&
+	    (info & INTR_INFO_VECTOR_MASK) == X86_TRAP_DB)
+		return hvk_reflect_debug_exception(&vmx->vcpu, vmx->exit_qual);
+	/*
+	 * ICEBP (INT1) raises #DB as a privileged software exception: it goes
+	 * back as one, with the instruction's length, so that it returns past
+	 * the instruction (SDM Vol. 3, 27.6.1.1).
+	 */
+	if (EVENT_TYPE(info) == EVENT_PRIV_SW_EXCEPTION &&
+	    (info & INTR_INFO_VECTOR_MASK) == X86_TRAP_DB) {
+		vmx->reinject.info = info & ~INTR_INFO_UNBLOCK_NMI;
+		vmx->reinject.error_code = 0;
+		vmx->reinject.insn_len = vmx->exit_insn_len;
+		return 1;
+	}
 	/* Intercepted #AC goes back to the guest; the error code is 0. */
 	if (EVENT_TYPE(info) == EVENT_HW_EXCEPTION &&
 	    (info & INTR_INFO_VECTOR_MASK) == X86_TRAP_AC) {

@@ -575,7 +575,12 @@ static void vmx_set_controls(struct vmx_vcpu *vmx)
 	 * #AC is intercepted and reflected: a guest can otherwise make the
 	 * CPU deliver #AC forever without an exit (CVE-2015-5307).
 	 */
-	vmcs_write(vmx, EXCEPTION_BITMAP, BIT(X86_TRAP_AC));
+	/*
+	 * #AC and #DB whose delivery raises them again would loop inside the
+	 * CPU (CVE-2015-5307, -8104); #DB also carries the DR6 bits the
+	 * guest's emulated DR6 needs.  Both are reflected (run.c).
+	 */
+	vmcs_write(vmx, EXCEPTION_BITMAP, BIT(X86_TRAP_AC) | BIT(X86_TRAP_DB));
 	vmcs_write(vmx, MSR_BITMAP, __pa(vmx_msr_bitmap));
 	vmcs_write(vmx, EPT_POINTER, vmx_eptp(vmx));
 	if (vmx->vpid)
