@@ -3,6 +3,7 @@
 #   make                 build hvk.ko against KDIR (the running kernel)
 #   make install         install it (modules_install) and the udev rule
 #   make deps            install the Debian packages the test machines need
+#   make setup           build both test kernels, the module and the selftests
 #   make demo [EMU=vmx]  load hvk in an emulated machine with VT-x or AMD-V and
 #                        run guests on it
 #   make check           the test suite on both emulated machines
@@ -30,6 +31,10 @@ deps:
 vm-artifacts:
 	$(VM)/build-all $(FLAVOUR)
 
+setup:
+	$(VM)/build-all plain
+	$(VM)/build-all debug
+
 demo:
 	$(VM)/run --emu $(EMU) --cpus 2 -- sh -c 'dmesg | grep "hvk:"; \
 		echo "enabled on CPUs: $$(cat /sys/kernel/debug/hvk/enabled_cpus)"; \
@@ -45,4 +50,4 @@ clean:
 		-o -name '*.mod' -o -name '*.mod.c' -o -name modules.order \
 		-o -name Module.symvers \) -print0 | xargs -0 rm -f
 
-.PHONY: all modules install deps vm-artifacts demo check clean
+.PHONY: all modules install deps vm-artifacts setup demo check clean
