@@ -235,94 +235,26 @@ static void hvk_get_sregs(struct hvk_vcpu *vcpu, struct kvm_sregs *sregs)
 	sregs->apic_base = vcpu->apic_base;
 }
 
-static long hvk_vcpu_ioctl(struct file *filp, unsigned int ioctl,
-			   unsigned long arg)
+/* KVM_GET/SET_REGS and KVM_GET/SET_SREGS. */
+static long hvk_regs_ioctl(struct hvk_vcpu *vcpu, unsigned int ioctl,
+			   void __user *argp)
 {
-	struct hvk_vcpu *vcpu = filp->private_data;
-	void __user *argp = (void __user *)arg;
 	union {
 		struct kvm_regs regs;
 		struct kvm_sregs sregs;
-	} *u = NULL;
-	long r;
+	} *u;
+	long r = -EFAULT;
 
-	if (vcpu->vm->mm != current->mm)
-		return -EIO;
-
+	u = kzalloc(sizeof(*u), GFP_KERNEL_ACCOUNT);
+	if (!u)
+		return -ENOMEM;
 	switch (ioctl) {
-	case KVM_GET_MSRS:
-	case KVM_SET_MSRS:
-		if (mutex_lock_killable(&vcpu->mutex))
-			return -EINTR;
-		hvk_vcpu_load(vcpu);
-		r = hvk_msrs_ioctl(vcpu, argp, ioctl == KVM_SET_MSRS);
-		hvk_vcpu_put(vcpu);
-		mutex_unlock(&vcpu->mutex);
-		return r;
-	case KVM_GET_FPU:
-	case KVM_SET_FPU:
-	case KVM_GET_XSAVE:
-	case KVM_SET_XSAVE:
-		/* Between runs the guest's FPU state is in guest_fpu. */
-		if (mutex_lock_killable(&vcpu->mutex))
-			return -EINTR;
-		r = hvk_fpu_ioctl(vcpu, ioctl, argp);
-		mutex_unlock(&vcpu->mutex);
-		return r;
-	case KVM_GET_XCRS:
-	case KVM_SET_XCRS:
-		if (mutex_lock_killable(&vcpu->mutex))
-			return -EINTR;
-		r = hvk_xcrs_ioctl(vcpu, argp, ioctl == KVM_SET_XCRS);
-		mutex_unlock(&vcpu->mutex);
-		return r;
-	case KVM_GET_DEBUGREGS:
-	case KVM_SET_DEBUGREGS:
-		if (mutex_lock_killable(&vcpu->mutex))
-			return -EINTR;
-		r = hvk_debugregs_ioctl(vcpu, argp, ioctl == KVM_SET_DEBUGREGS);
-		mutex_unlock(&vcpu->mutex);
-		return r;
-	case KVM_SET_CPUID2:
-	case KVM_GET_CPUID2:
-		if (mutex_lock_killable(&vcpu->mutex))
-			return -EINTR;
-		r = ioctl == KVM_SET_CPUID2 ? hvk_set_cpuid2(vcpu, argp) :
-					      hvk_get_cpuid2(vcpu, argp);
-		mutex_unlock(&vcpu->mutex);
-		return r;
-	case KVM_RUN:
-		if (arg)
-			return -EINVAL;
-		break;
-	case KVM_GET_REGS:
-	case KVM_SET_REGS:
-	case KVM_GET_SREGS:
-	case KVM_SET_SREGS:
-		u = kzalloc(sizeof(*u), GFP_KERNEL_ACCOUNT);
-		if (!u)
-			return -ENOMEM;
-		break;
-	default:
-		return -ENOTTY;
-	}
-
-	if (mutex_lock_killable(&vcpu->mutex)) {
-		kfree(u);
-		return -EINTR;
-	}
-	hvk_vcpu_load(vcpu);
-
-	switch (ioctl) {
-	case KVM_RUN:
-		r = hvk_vcpu_run(vcpu);
-		break;
 	case KVM_GET_REGS:
 		hvk_get_regs(vcpu, &u->regs);
-		r = copy_to_user(argp, &u->regs, sizeof(u->regs)) ? -EFAULT : 0;
+		if (!copy_to_user(argp, &u->regs, sizeof(u->regs)))
+			r = 0;
 		break;
 	case KVM_SET_REGS:
-		r = -EFAULT;
 		if (!copy_from_user(&u->regs, argp, sizeof(u->regs))) {
 			hvk_set_regs(vcpu, &u->regs);
 			r = 0;
@@ -330,18 +262,71 @@ static long hvk_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		break;
 	case KVM_GET_SREGS:
 		hvk_get_sregs(vcpu, &u->sregs);
-		r = copy_to_user(argp, &u->sregs, sizeof(u->sregs)) ? -EFAULT : 0;
+		if (!copy_to_user(argp, &u->sregs, sizeof(u->sregs)))
+			r = 0;
 		break;
 	default: /* KVM_SET_SREGS */
-		r = -EFAULT;
 		if (!copy_from_user(&u->sregs, argp, sizeof(u->sregs)))
 			r = hvk_set_sregs(vcpu, &u->sregs);
 		break;
 	}
+	kfree(u);
+	return r;
+}
 
+/* Every vCPU ioctl, with vcpu->mutex held and the vCPU loaded. */
+static long hvk_vcpu_do_ioctl(struct hvk_vcpu *vcpu, unsigned int ioctl,
+			      void __user *argp)
+{
+	switch (ioctl) {
+	case KVM_RUN:
+		return hvk_vcpu_run(vcpu);
+	case KVM_GET_REGS:
+	case KVM_SET_REGS:
+	case KVM_GET_SREGS:
+	case KVM_SET_SREGS:
+		return hvk_regs_ioctl(vcpu, ioctl, argp);
+	case KVM_GET_MSRS:
+	case KVM_SET_MSRS:
+		return hvk_msrs_ioctl(vcpu, argp, ioctl == KVM_SET_MSRS);
+	case KVM_GET_FPU:
+	case KVM_SET_FPU:
+	case KVM_GET_XSAVE:
+	case KVM_SET_XSAVE:
+		return hvk_fpu_ioctl(vcpu, ioctl, argp);
+	case KVM_GET_XCRS:
+	case KVM_SET_XCRS:
+		return hvk_xcrs_ioctl(vcpu, argp, ioctl == KVM_SET_XCRS);
+	case KVM_GET_DEBUGREGS:
+	case KVM_SET_DEBUGREGS:
+		return hvk_debugregs_ioctl(vcpu, argp,
+					   ioctl == KVM_SET_DEBUGREGS);
+	case KVM_SET_CPUID2:
+		return hvk_set_cpuid2(vcpu, argp);
+	case KVM_GET_CPUID2:
+		return hvk_get_cpuid2(vcpu, argp);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static long hvk_vcpu_ioctl(struct file *filp, unsigned int ioctl,
+			   unsigned long arg)
+{
+	struct hvk_vcpu *vcpu = filp->private_data;
+	long r;
+
+	if (vcpu->vm->mm != current->mm)
+		return -EIO;
+	if (ioctl == KVM_RUN && arg)
+		return -EINVAL;
+
+	if (mutex_lock_killable(&vcpu->mutex))
+		return -EINTR;
+	hvk_vcpu_load(vcpu);
+	r = hvk_vcpu_do_ioctl(vcpu, ioctl, (void __user *)arg);
 	hvk_vcpu_put(vcpu);
 	mutex_unlock(&vcpu->mutex);
-	kfree(u);
 	return r;
 }
 
