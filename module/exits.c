@@ -490,11 +490,11 @@ int hvk_handle_hypercall(struct hvk_vcpu *vcpu, u64 next_rip)
 
 /* --- second-level page faults -------------------------------------------- */
 
-int hvk_handle_ept_npt_fault(struct hvk_vcpu *vcpu, u64 gpa)
+int hvk_handle_ept_npt_fault(struct hvk_vcpu *vcpu, u64 gpa, bool write)
 {
-	int r = hvk_mmu_map(vcpu->vm, gpa >> PAGE_SHIFT);
+	int r = hvk_mmu_fault(vcpu, gpa, write);
 
-	if (r == -ENOENT) {
+	if (r == -ENOENT || r == -EROFS) {
 		/* No memory there: device emulation (MMIO) does not exist yet. */
 		struct kvm_run *run = vcpu->run;
 

@@ -14,6 +14,7 @@
 #ifndef HVK_H
 #define HVK_H
 
+#include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/preempt.h>
 #include <linux/refcount.h>
@@ -34,6 +35,8 @@
 #define HVK_MAX_VCPU_ID		HVK_MAX_VCPUS	/* ids 0 .. HVK_MAX_VCPU_ID - 1 */
 #define HVK_NR_MEMSLOTS		32
 #define HVK_MAX_CPUID_ENTRIES	256	/* KVM's limit */
+#define HVK_DIRTY_LOG_MANUAL_CAPS \
+	(KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | KVM_DIRTY_LOG_INITIALLY_SET)
 
 /* Offset, in pages, of the PIO data page in the vCPU mmap (KVM's value). */
 #define HVK_PIO_PAGE_OFFSET	1
@@ -42,32 +45,57 @@
 struct hvk_vm;
 struct hvk_vcpu;
 
-/* A guest memory slot: guest frames [gfn, gfn + npages) at host address hva. */
+/*
+ * A guest memory slot: guest frames [gfn, gfn + npages) at host address hva.
+ * Changed under vm->slots_lock held for writing and vm->mmu.lock, so that
+ * either lock is enough to read it.
+ */
 struct hvk_memslot {
 	u64 gfn;
 	u64 npages;
 	unsigned long hva;
-	u32 flags;
+	u32 flags;			/* KVM_MEM_READONLY, _LOG_DIRTY_PAGES */
+	/* With KVM_MEM_LOG_DIRTY_PAGES: a bit per page, set atomically. */
+	unsigned long *dirty_bitmap;
 };
 
 /*
  * Second-level page table (EPT or NPT): 4 or 5 levels of 512 entries, built on
- * demand from the memslots.  Leaves hold pinned host pages; an entry that
- * is zapped keeps its frame number until the TLBs are flushed and the page
- * is unpinned (mmu/mmu.c).
+ * demand from the memslots and kept coherent with the host's page tables by
+ * an MMU notifier (mmu/mmu.c).  Leaves map 4 KiB, 2 MiB or 1 GiB; they hold
+ * no reference on the host page.
  */
 struct hvk_mmu_format {
 	unsigned int levels;	/* 4, or 5 for NPT under a 5-level host */
+	unsigned int max_leaf;	/* largest leaf: 1 (4 KiB), 2 (2 MiB), 3 (1 GiB) */
 	u64 present;		/* bits that make an entry present */
 	u64 table;		/* bits of an entry pointing to a table */
-	u64 leaf_rw;		/* bits of a writable 4 KiB leaf */
+	u64 leaf;		/* bits of a readable, executable leaf */
+	u64 writable;		/* bit that makes a leaf writable */
+	u64 huge;		/* bit that makes a level 2 or 3 entry a leaf */
 };
+
+/* Leaf counts by level (1: 4 KiB, 2: 2 MiB, 3: 1 GiB), for the stats. */
+#define HVK_MMU_LEAF_LEVELS	3
 
 struct hvk_mmu {
 	u64 *root;				/* (i) top-level table */
 	const struct hvk_mmu_format *fmt;	/* (i) */
 	spinlock_t lock;			/* protects the tables */
 	unsigned long nr_tables;		/* (l: lock) pages of tables */
+	unsigned long leaves[HVK_MMU_LEAF_LEVELS]; /* (l: lock) */
+
+	/*
+	 * The host's changes to the VM's address space: a fault that
+	 * started before an invalidation ended, or overlaps one in
+	 * progress, maps nothing and retries.
+	 */
+	struct mmu_notifier notifier;
+	bool notifier_registered;		/* (i) */
+	unsigned long invalidate_seq;		/* (l: lock) */
+	unsigned int invalidate_active;		/* (l: lock) */
+	unsigned long invalidate_start;		/* (l: lock) hva range */
+	unsigned long invalidate_end;		/* (l: lock) */
 };
 
 struct hvk_vm {
@@ -83,6 +111,8 @@ struct hvk_vm {
 	struct hvk_memslot slots[HVK_NR_MEMSLOTS];
 
 	struct hvk_mmu mmu;
+	/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 flags (KVM_DIRTY_LOG_*). */
+	u64 dirty_log_manual;			/* (l: slots_lock) */
 
 	/*
 	 * Guest TSC = host TSC + tsc_offset, the same for every vCPU of the
@@ -313,7 +343,7 @@ void hvk_reset_debug_registers(struct hvk_vcpu *vcpu);
 int hvk_reflect_debug_exception(struct hvk_vcpu *vcpu, u64 dr6_status);
 int hvk_handle_hypercall(struct hvk_vcpu *vcpu, u64 next_rip);
 int hvk_handle_shutdown(struct hvk_vcpu *vcpu);
-int hvk_handle_ept_npt_fault(struct hvk_vcpu *vcpu, u64 gpa);
+int hvk_handle_ept_npt_fault(struct hvk_vcpu *vcpu, u64 gpa, bool write);
 int hvk_exit_fail_entry(struct hvk_vcpu *vcpu, u64 hw_reason);
 int hvk_exit_unhandled(struct hvk_vcpu *vcpu, u64 hw_reason, u64 info1,
 		       u64 info2);
@@ -360,12 +390,37 @@ void hvk_guest_state_enter_irqoff(void);
 void hvk_guest_state_exit_irqoff(void);
 
 /* mmu/mmu.c */
-int hvk_mmu_init(struct hvk_mmu *mmu, const struct hvk_mmu_format *fmt);
-void hvk_mmu_destroy(struct hvk_mmu *mmu);
-int hvk_mmu_map(struct hvk_vm *vm, u64 gfn);
+/* Set up with vm->mm; detach stops the notifier, destroy frees it all. */
+int hvk_mmu_init(struct hvk_vm *vm);
+void hvk_mmu_detach(struct hvk_vm *vm);
+void hvk_mmu_destroy(struct hvk_vm *vm);
+/*
+ * Map the page behind a second-level fault at @gpa.  0 when the guest may
+ * retry the access, -ENOENT when no slot holds @gpa, -EROFS for a write to
+ * a read-only slot (both: emulate the access as MMIO), -EFAULT when the
+ * host memory cannot be accessed, -ENOMEM.
+ */
+int hvk_mmu_fault(struct hvk_vcpu *vcpu, u64 gpa, bool write);
 /* Guest frames the tables can map: [0, hvk_mmu_max_gfn()). */
 u64 hvk_mmu_max_gfn(const struct hvk_mmu *mmu);
+/*
+ * Unmap guest frames [gfn, gfn + npages), or take write access away, and
+ * flush every vCPU's TLB before returning.  Callers hold slots_lock for
+ * writing.
+ */
 void hvk_mmu_zap_range(struct hvk_vm *vm, u64 gfn, u64 npages);
+void hvk_mmu_write_protect(struct hvk_vm *vm, u64 gfn, u64 npages,
+			   bool huge_only);
+/* Write-protect the pages of @mask (bit 0 = @gfn); the caller flushes. */
+bool hvk_mmu_write_protect_mask(struct hvk_vm *vm, u64 gfn,
+				unsigned long mask);
+
+/* mmu/dirty.c: dirty logging. */
+void hvk_mark_page_dirty(struct hvk_vm *vm, const struct hvk_memslot *slot,
+			 u64 gfn);
+int hvk_get_dirty_log(struct hvk_vm *vm, struct kvm_dirty_log __user *argp);
+int hvk_clear_dirty_log(struct hvk_vm *vm,
+			struct kvm_clear_dirty_log __user *argp);
 
 /* mmu/walk.c: guest virtual to guest physical, as the vCPU sees it. */
 int hvk_gva_to_gpa(struct hvk_vcpu *vcpu, u64 gva, bool write, u64 *gpa);

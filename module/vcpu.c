@@ -441,7 +441,8 @@ int hvk_create_vcpu(struct hvk_vm *vm, unsigned long id)
 		hvk_vm_put(vm);	/* not the last reference: the VM fd holds one */
 		goto err_unlock;
 	}
-	vm->vcpus[id] = vcpu;
+	/* Lockless readers (hvk_vm_request_all) see it initialized. */
+	smp_store_release(&vm->vcpus[id], vcpu);
 	vm->nr_vcpus++;
 	mutex_unlock(&vm->lock);
 	return r;

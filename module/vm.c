@@ -28,7 +28,11 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 	case KVM_CAP_DEBUGREGS:
 	case KVM_CAP_DESTROY_MEMORY_REGION_WORKS:
 	case KVM_CAP_IMMEDIATE_EXIT:
+	case KVM_CAP_READONLY_MEM:
+	case KVM_CAP_SYNC_MMU:
 		return 1;
+	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
+		return HVK_DIRTY_LOG_MANUAL_CAPS;
 	case KVM_CAP_XSAVE:
 	case KVM_CAP_XCRS:
 		return boot_cpu_has(X86_FEATURE_XSAVE);
@@ -49,11 +53,15 @@ static void hvk_vm_destroy(struct hvk_vm *vm)
 {
 	unsigned int i;
 
+	/* The notifier kicks vCPUs: stop it before they go. */
+	hvk_mmu_detach(vm);
 	for (i = 0; i < ARRAY_SIZE(vm->vcpus); i++)
 		if (vm->vcpus[i])
 			hvk_vcpu_destroy(vm->vcpus[i]);
-	/* No vCPU runs any more: unpin and free every table and page. */
-	hvk_mmu_destroy(&vm->mmu);
+	/* No vCPU runs any more: free every table. */
+	hvk_mmu_destroy(vm);
+	for (i = 0; i < ARRAY_SIZE(vm->slots); i++)
+		kvfree(vm->slots[i].dirty_bitmap);
 	mmdrop(vm->mm);
 	kfree(vm);
 }
@@ -78,20 +86,11 @@ const struct hvk_memslot *hvk_find_memslot(struct hvk_vm *vm, u64 gfn)
 	return NULL;
 }
 
-/* Host user address of a guest physical address, or 0 outside the slots. */
-static unsigned long hvk_gpa_to_hva(struct hvk_vm *vm, u64 gpa)
-{
-	const struct hvk_memslot *s = hvk_find_memslot(vm, gpa >> PAGE_SHIFT);
-
-	if (!s)
-		return 0;
-	return s->hva + (gpa - (s->gfn << PAGE_SHIFT));
-}
-
 /*
  * Copy guest memory by guest physical address, page by page: a range may
- * span slots.  0, or -EFAULT if part of it is outside every slot or the host
- * mapping cannot be accessed.
+ * span slots.  0, or -EFAULT if part of it is outside every slot, in a
+ * read-only slot for a write, or the host mapping cannot be accessed.
+ * Writes count as dirty pages for dirty logging.
  */
 static int hvk_access_guest(struct hvk_vm *vm, u64 gpa, void *buf,
 			    unsigned int len, bool write)
@@ -102,12 +101,17 @@ static int hvk_access_guest(struct hvk_vm *vm, u64 gpa, void *buf,
 	while (len) {
 		unsigned int n = min_t(unsigned int, len,
 				       PAGE_SIZE - offset_in_page(gpa));
-		unsigned long hva = hvk_gpa_to_hva(vm, gpa);
+		const struct hvk_memslot *s;
+		unsigned long hva;
 
-		if (!hva) {
+		s = hvk_find_memslot(vm, gpa >> PAGE_SHIFT);
+		if (!s || (write && (s->flags & KVM_MEM_READONLY))) {
 			r = -EFAULT;
 			break;
 		}
+		hva = s->hva + (gpa - (s->gfn << PAGE_SHIFT));
+		if (write)
+			hvk_mark_page_dirty(vm, s, gpa >> PAGE_SHIFT);
 		if (write ? copy_to_user((void __user *)hva, buf, n) :
 			    copy_from_user(buf, (void __user *)hva, n)) {
 			r = -EFAULT;
@@ -138,20 +142,27 @@ static void hvk_kick_ack(void *unused)
 
 /*
  * Ask every vCPU to do @req before it next enters the guest, and wait until
- * every vCPU that may be in guest mode has left it.
+ * every vCPU that may be in guest mode has left it.  Takes no lock and does
+ * not sleep (the MMU notifier calls it where sleeping is not allowed); must
+ * not be called with interrupts disabled.  vCPUs are published once
+ * initialized and live as long as the VM.
  */
 void hvk_vm_request_all(struct hvk_vm *vm, enum hvk_request req)
 {
 	unsigned int i;
 
-	mutex_lock(&vm->lock);
-	for (i = 0; i < ARRAY_SIZE(vm->vcpus); i++)
-		if (vm->vcpus[i])
-			set_bit(req, &vm->vcpus[i]->requests);
+	for (i = 0; i < ARRAY_SIZE(vm->vcpus); i++) {
+		/* Pairs with the release that publishes the vCPU. */
+		struct hvk_vcpu *vcpu = smp_load_acquire(&vm->vcpus[i]);
+
+		if (vcpu)
+			set_bit(req, &vcpu->requests);
+	}
 	/* Pairs with the barrier between vcpu->mode and the request check. */
 	smp_mb__after_atomic();
 	for (i = 0; i < ARRAY_SIZE(vm->vcpus); i++) {
-		struct hvk_vcpu *vcpu = vm->vcpus[i];
+		/* As above. */
+		struct hvk_vcpu *vcpu = smp_load_acquire(&vm->vcpus[i]);
 		int cpu;
 
 		if (!vcpu || READ_ONCE(vcpu->mode) != HVK_IN_GUEST_MODE)
@@ -161,12 +172,22 @@ void hvk_vm_request_all(struct hvk_vm *vm, enum hvk_request req)
 		if (cpu >= 0 && cpu != raw_smp_processor_id())
 			smp_call_function_single(cpu, hvk_kick_ack, NULL, 1);
 	}
-	mutex_unlock(&vm->lock);
+}
+
+/* Change a slot's fields under mmu->lock too: the MMU notifier reads them. */
+static void hvk_slot_update(struct hvk_vm *vm, struct hvk_memslot *slot,
+			    const struct hvk_memslot *new)
+{
+	spin_lock(&vm->mmu.lock);
+	*slot = *new;
+	spin_unlock(&vm->mmu.lock);
 }
 
 /*
- * KVM_SET_USER_MEMORY_REGION(2): create, delete (size 0) or move a slot.
- * The checks and their errnos are KVM's.
+ * KVM_SET_USER_MEMORY_REGION(2): create, delete (size 0), move a slot or
+ * change its dirty logging.  The checks and their errnos are KVM's.  vCPUs
+ * may run meanwhile: a slot's old translations are gone from every TLB
+ * before this returns.
  */
 static int hvk_set_memory_region(struct hvk_vm *vm,
 				 const struct kvm_userspace_memory_region2 *mem)
@@ -174,12 +195,14 @@ static int hvk_set_memory_region(struct hvk_vm *vm,
 	u16 id = mem->slot & 0xffff, as_id = mem->slot >> 16;
 	u64 npages = mem->memory_size >> PAGE_SHIFT;
 	u64 gfn = mem->guest_phys_addr >> PAGE_SHIFT;
-	struct hvk_memslot *slot;
+	bool log = mem->flags & KVM_MEM_LOG_DIRTY_PAGES;
+	unsigned long *bitmap = NULL;
+	struct hvk_memslot *slot, new;
+	bool was_logging;
 	unsigned int i;
 	int r = 0;
 
-	/* Dirty logging and read-only slots are not implemented yet. */
-	if (mem->flags)
+	if (mem->flags & ~(KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY))
 		return -EINVAL;
 	if ((mem->memory_size | mem->guest_phys_addr | mem->userspace_addr) &
 	    ~PAGE_MASK)
@@ -204,12 +227,18 @@ static int hvk_set_memory_region(struct hvk_vm *vm,
 			goto out;
 		}
 		hvk_mmu_zap_range(vm, slot->gfn, slot->npages);
-		memset(slot, 0, sizeof(*slot));
+		bitmap = slot->dirty_bitmap;
+		memset(&new, 0, sizeof(new));
+		hvk_slot_update(vm, slot, &new);
 		goto out;
 	}
-	/* An existing slot may only move: same host range, same size. */
+	/*
+	 * An existing slot may move and start or stop logging: same host
+	 * range, same size, same read-only flag.
+	 */
 	if (slot->npages && (slot->hva != mem->userspace_addr ||
-			     slot->npages != npages)) {
+			     slot->npages != npages ||
+			     ((slot->flags ^ mem->flags) & KVM_MEM_READONLY))) {
 		r = -EINVAL;
 		goto out;
 	}
@@ -223,15 +252,66 @@ static int hvk_set_memory_region(struct hvk_vm *vm,
 			goto out;
 		}
 	}
+
+	was_logging = slot->npages && slot->dirty_bitmap;
+	new = (struct hvk_memslot) {
+		.gfn = gfn,
+		.npages = npages,
+		.hva = mem->userspace_addr,
+		.flags = mem->flags,
+		.dirty_bitmap = was_logging ? slot->dirty_bitmap : NULL,
+	};
+	if (log && !was_logging) {
+		new.dirty_bitmap = kvcalloc(BITS_TO_LONGS(npages),
+					    sizeof(long), GFP_KERNEL_ACCOUNT);
+		if (!new.dirty_bitmap) {
+			r = -ENOMEM;
+			goto out;
+		}
+		if (vm->dirty_log_manual & KVM_DIRTY_LOG_INITIALLY_SET)
+			bitmap_set(new.dirty_bitmap, 0, npages);
+	} else if (!log && was_logging) {
+		bitmap = new.dirty_bitmap;
+		new.dirty_bitmap = NULL;
+	}
 	if (slot->npages && slot->gfn != gfn)
 		hvk_mmu_zap_range(vm, slot->gfn, slot->npages);
-	slot->gfn = gfn;
-	slot->npages = npages;
-	slot->hva = mem->userspace_addr;
-	slot->flags = mem->flags;
+	hvk_slot_update(vm, slot, &new);
+	/*
+	 * Logging from now on: every write must fault once.  With the
+	 * bitmap initially set, pages are protected when user space clears
+	 * their bits; huge leaves go now, logging maps 4 KiB pages.
+	 */
+	if (log && !was_logging)
+		hvk_mmu_write_protect(vm, gfn, npages,
+				      vm->dirty_log_manual &
+				      KVM_DIRTY_LOG_INITIALLY_SET);
 out:
 	up_write(&vm->slots_lock);
+	kvfree(bitmap);
 	return r;
+}
+
+static int hvk_vm_enable_cap(struct hvk_vm *vm,
+			     const struct kvm_enable_cap *cap)
+{
+	if (cap->flags)
+		return -EINVAL;
+	switch (cap->cap) {
+	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
+		/* Initially-set bitmaps only with manual protection. */
+		if (cap->args[0] & ~(cap->args[0] &
+				     KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE ?
+				     HVK_DIRTY_LOG_MANUAL_CAPS :
+				     KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE))
+			return -EINVAL;
+		down_write(&vm->slots_lock);
+		vm->dirty_log_manual = cap->args[0];
+		up_write(&vm->slots_lock);
+		return 0;
+	default:
+		return -EINVAL;
+	}
 }
 
 static long hvk_vm_ioctl(struct file *filp, unsigned int ioctl,
@@ -240,6 +320,7 @@ static long hvk_vm_ioctl(struct file *filp, unsigned int ioctl,
 	struct hvk_vm *vm = filp->private_data;
 	void __user *argp = (void __user *)arg;
 	struct kvm_userspace_memory_region2 mem;
+	struct kvm_enable_cap cap;
 
 	if (vm->mm != current->mm)
 		return -EIO;
@@ -271,6 +352,14 @@ static long hvk_vm_ioctl(struct file *filp, unsigned int ioctl,
 		if (copy_from_user(&mem, argp, sizeof(mem)))
 			return -EFAULT;
 		return hvk_set_memory_region(vm, &mem);
+	case KVM_GET_DIRTY_LOG:
+		return hvk_get_dirty_log(vm, argp);
+	case KVM_CLEAR_DIRTY_LOG:
+		return hvk_clear_dirty_log(vm, argp);
+	case KVM_ENABLE_CAP:
+		if (copy_from_user(&cap, argp, sizeof(cap)))
+			return -EFAULT;
+		return hvk_vm_enable_cap(vm, &cap);
 	default:
 		return -ENOTTY;
 	}
@@ -311,13 +400,15 @@ int hvk_create_vm(unsigned long type)
 	refcount_set(&vm->refs, 1);
 	mutex_init(&vm->lock);
 	init_rwsem(&vm->slots_lock);
-	r = hvk_mmu_init(&vm->mmu, hvk_vendor->mmu_format);
+	mmgrab(current->mm);
+	vm->mm = current->mm;
+	r = hvk_mmu_init(vm);
 	if (r) {
+		hvk_mmu_destroy(vm);
+		mmdrop(vm->mm);
 		kfree(vm);
 		return r;
 	}
-	mmgrab(current->mm);
-	vm->mm = current->mm;
 
 	r = anon_inode_getfd("hvk-vm", &hvk_vm_fops, vm, O_RDWR | O_CLOEXEC);
 	if (r < 0)

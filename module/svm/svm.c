@@ -124,6 +124,8 @@ static int svm_setup(void)
 
 	svm_max_asid = cpuid_ebx(0x8000000a) - 1;
 	svm_npt_format.levels = pgtable_l5_enabled() ? 5 : 4;
+	/* NPT leaves are host-format: 1 GiB ones where the CPU has them. */
+	svm_npt_format.max_leaf = boot_cpu_has(X86_FEATURE_GBPAGES) ? 3 : 2;
 	svm_has_nrips = edx & SVM_EDX_NRIPS;
 	svm_has_decode_assists = edx & SVM_EDX_DECODE_ASSISTS;
 
@@ -733,8 +735,10 @@ static int svm_exit_npf(struct svm_vcpu *svm)
 					  svm->vmcb->control.exit_info_1,
 					  svm->vmcb->control.exit_info_2);
 	}
+	/* Error code bit 1: the access was a write (15.25.6). */
 	return hvk_handle_ept_npt_fault(&svm->vcpu,
-					svm->vmcb->control.exit_info_2);
+					svm->vmcb->control.exit_info_2,
+					svm->vmcb->control.exit_info_1 & BIT(1));
 }
 
 /* The GPR a ModRM r/m field names, with REX.B. */
@@ -867,7 +871,9 @@ static int svm_handle_exit(struct hvk_vcpu *vcpu)
 static struct hvk_mmu_format svm_npt_format = {
 	.present = _PAGE_PRESENT,
 	.table = _PAGE_PRESENT | _PAGE_RW | _PAGE_USER,
-	.leaf_rw = _PAGE_PRESENT | _PAGE_RW | _PAGE_USER,
+	.leaf = _PAGE_PRESENT | _PAGE_USER,
+	.writable = _PAGE_RW,
+	.huge = _PAGE_PSE,
 };
 
 const struct hvk_vendor hvk_svm_vendor = {

@@ -507,7 +507,9 @@ static int vmx_handle_cr(struct vmx_vcpu *vmx)
 
 static int vmx_handle_ept_violation(struct vmx_vcpu *vmx)
 {
-	return hvk_handle_ept_npt_fault(&vmx->vcpu, vmx->exit_gpa);
+	/* Qualification bit 1: the access was a write (SDM Vol. 3, 28.2.1). */
+	return hvk_handle_ept_npt_fault(&vmx->vcpu, vmx->exit_gpa,
+					vmx->exit_qual & BIT(1));
 }
 
 /* hvk wrote an EPT entry the CPU does not accept: hvk's bug, not the guest's. */

@@ -198,9 +198,17 @@ static void vmx_unsetup(void)
 	vmx_run_unsetup();
 }
 
+static struct hvk_mmu_format vmx_ept_format;
+
 static int vmx_setup(void)
 {
 	int cpu, r;
+
+	/* 2 MiB and 1 GiB EPT leaves (SDM Vol. 3, A.10). */
+	if (vmx_ept_vpid_caps & BIT_ULL(16))
+		vmx_ept_format.max_leaf = 2;
+	if (vmx_ept_vpid_caps & BIT_ULL(17))
+		vmx_ept_format.max_leaf = 3;
 
 	vmx_msr_bitmap = (void *)__get_free_page(GFP_KERNEL);
 	if (!vmx_msr_bitmap)
@@ -671,12 +679,15 @@ static void vmx_vcpu_free(struct hvk_vcpu *vcpu)
  * write-back regardless of the guest's PAT (SDM Vol. 3, 29.3.2 and
  * 29.3.7.2).
  */
-static const struct hvk_mmu_format vmx_ept_format = {
+static struct hvk_mmu_format vmx_ept_format = {
 	.levels = 4,	/* the EPTP's page-walk length */
+	.max_leaf = 1,	/* raised by vmx_setup() from the EPT capabilities */
 	.present = VMX_EPT_RWX_MASK,
 	.table = VMX_EPT_RWX_MASK,
-	.leaf_rw = VMX_EPT_RWX_MASK | (VMX_EPTP_MT_WB << VMX_EPT_MT_EPTE_SHIFT) |
-		   VMX_EPT_IPAT_BIT,
+	.leaf = VMX_EPT_READABLE_MASK | VMX_EPT_EXECUTABLE_MASK |
+		(VMX_EPTP_MT_WB << VMX_EPT_MT_EPTE_SHIFT) | VMX_EPT_IPAT_BIT,
+	.writable = VMX_EPT_WRITABLE_MASK,
+	.huge = BIT_ULL(7),	/* a 2 MiB or 1 GiB page (29.3.2) */
 };
 
 const struct hvk_vendor hvk_vmx_vendor = {
