@@ -75,7 +75,7 @@ static int hvk_access_linear(struct hvk_vcpu *vcpu, u64 la, void *buf,
 	return 0;
 }
 
-static u64 hvk_segment_base(struct hvk_vcpu *vcpu, enum hvk_sreg sreg)
+u64 hvk_segment_base(struct hvk_vcpu *vcpu, enum hvk_sreg sreg)
 {
 	struct kvm_segment seg;
 
@@ -133,7 +133,20 @@ int hvk_queue_exception(struct hvk_vcpu *vcpu, u8 vector, bool has_error,
 	vcpu->exception.vector = vector;
 	vcpu->exception.has_error_code = has_error;
 	vcpu->exception.error_code = error_code;
+	vcpu->exception.has_cr2 = false;
 	return 1;
+}
+
+int hvk_queue_page_fault(struct hvk_vcpu *vcpu, u32 error_code, u64 cr2)
+{
+	int r = hvk_queue_exception(vcpu, X86_TRAP_PF, true, error_code);
+
+	/* Unless it became #DF: CR2 belongs to the #PF alone. */
+	if (r > 0 && vcpu->exception.vector == X86_TRAP_PF) {
+		vcpu->exception.has_cr2 = true;
+		vcpu->exception.cr2 = cr2;
+	}
+	return r;
 }
 
 static int hvk_inject_gp(struct hvk_vcpu *vcpu)
@@ -494,16 +507,8 @@ int hvk_handle_ept_npt_fault(struct hvk_vcpu *vcpu, u64 gpa, bool write)
 {
 	int r = hvk_mmu_fault(vcpu, gpa, write);
 
-	if (r == -ENOENT || r == -EROFS) {
-		/* No memory there: device emulation (MMIO) does not exist yet. */
-		struct kvm_run *run = vcpu->run;
-
-		run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
-		run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
-		run->internal.ndata = 2;
-		run->internal.data[0] = vcpu->rip;
-		run->internal.data[1] = gpa;
-		return 0;
-	}
+	/* No memory there, or a write to a read-only slot: device memory. */
+	if (r == -ENOENT || r == -EROFS)
+		return hvk_emulate_mmio(vcpu, gpa);
 	return r ? r : 1;
 }

@@ -153,6 +153,20 @@ struct hvk_pio {
 	u8 addr_bytes;		/* string: address size, 2, 4 or 8 */
 };
 
+/*
+ * MMIO emulation (mmio.c).  An access to device memory ends the emulation
+ * with an exit to user space: a write after the instruction completed, a
+ * read before it did, in which case the next KVM_RUN emulates the
+ * instruction again with the data user space supplied.
+ */
+struct hvk_mmio {
+	bool read_pending;	/* the exit asked user space for this read */
+	bool read_done;		/* data[] holds it, for the next emulation */
+	u64 gpa;
+	u8 len;
+	u8 data[8];
+};
+
 struct hvk_vcpu {
 	struct hvk_vm *vm;			/* (i) */
 	unsigned int id;			/* (i) */
@@ -187,10 +201,13 @@ struct hvk_vcpu {
 		u8 vector;
 		bool has_error_code;
 		u32 error_code;
+		bool has_cr2;		/* #PF: CR2 is set as it is delivered */
+		u64 cr2;
 	} exception;				/* (o) */
 
 	struct hvk_pio pio;			/* (o) valid while pio_pending */
 	bool pio_pending;			/* (o) */
+	struct hvk_mmio mmio;			/* (o) mmio.c */
 
 	struct fpu_guest guest_fpu;		/* (o) */
 	u32 pkru;				/* (o) no PKU offered: 0 */
@@ -357,6 +374,14 @@ int hvk_decode_at_rip(struct hvk_vcpu *vcpu, struct hvk_insn *insn);
 int hvk_cs_mode(struct hvk_vcpu *vcpu);
 /* Finish the port I/O that the last exit to user space asked for. */
 int hvk_complete_pio(struct hvk_vcpu *vcpu);
+/* Raise #PF with @error_code for linear address @cr2. */
+int hvk_queue_page_fault(struct hvk_vcpu *vcpu, u32 error_code, u64 cr2);
+u64 hvk_segment_base(struct hvk_vcpu *vcpu, enum hvk_sreg sreg);
+
+/* mmio.c: emulating the instruction that touched device memory. */
+int hvk_emulate_mmio(struct hvk_vcpu *vcpu, u64 gpa);
+/* Before entering: finish an MMIO read user space has answered. */
+int hvk_complete_mmio(struct hvk_vcpu *vcpu);
 
 /* cpuid.c: what CPUID tells the guest. */
 void hvk_cpuid(struct hvk_vcpu *vcpu, u32 leaf, u32 subleaf, u32 regs[4]);

@@ -111,6 +111,11 @@ static int hvk_vcpu_run(struct hvk_vcpu *vcpu)
 		if (r <= 0)
 			return r;
 	}
+	if (vcpu->mmio.read_pending) {
+		r = hvk_complete_mmio(vcpu);
+		if (r <= 0)
+			return r;
+	}
 	/* As KVM: -EINTR, and exit_reason left as the last exit set it. */
 	if (READ_ONCE(run->HVK_IMMEDIATE_EXIT))
 		return -EINTR;

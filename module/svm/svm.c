@@ -550,6 +550,8 @@ static void svm_inject_events(struct svm_vcpu *svm)
 			c->event_inj |= SVM_EVTINJ_VALID_ERR;
 			c->event_inj_err = vcpu->exception.error_code;
 		}
+		if (vcpu->exception.has_cr2)
+			svm->vmcb->save.cr2 = vcpu->exception.cr2;
 		vcpu->exception.pending = false;
 	}
 }

@@ -202,6 +202,9 @@ static void vmx_inject_event(struct vmx_vcpu *vmx)
 		vmcs_write(vmx, VM_ENTRY_EXCEPTION_ERROR_CODE,
 			   vcpu->exception.error_code);
 		vmcs_write(vmx, VM_ENTRY_INSTRUCTION_LEN, 0);
+		/* Loaded into the CPU's CR2 just before the entry. */
+		if (vcpu->exception.has_cr2)
+			vmx->cr2 = vcpu->exception.cr2;
 		vcpu->exception.pending = false;
 	} else {
 		info = 0;
