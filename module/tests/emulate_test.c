@@ -53,7 +53,7 @@ static int fake_fetch(struct hvk_emu *emu, u64 la, void *buf,
 
 static bool fake_is_ram(u64 la, unsigned int len)
 {
-	return la >= RAM_LA && la + len <= RAM_LA + sizeof_field(struct fake, ram);
+	return la >= RAM_LA && la - RAM_LA + len <= sizeof_field(struct fake, ram);
 }
 
 static int fake_read(struct hvk_emu *emu, u64 la, void *buf,

@@ -112,9 +112,9 @@ forms32bit=(
 	"%es:(%edi)|ES|7|-1|1|0|4"
 	"%ss:(%eax)|SS|0|-1|1|0|4"
 )
-forms32=("${forms32bit[@]}" "${forms16bit[@]}")
-# In 16-bit code a bare 32-bit address would be taken as 16 bits: addr32
-# (an eighth field, a prefix for the instruction) asks for 32-bit addressing.
+# A bare address takes the code's address size: addr16 and addr32 (an
+# eighth field, a prefix for the instruction) ask for the other one.
+forms32=("${forms32bit[@]}" "${forms16bit[@]/%0x1234|DS|-1|-1|1|0x1234|2/0x1234|DS|-1|-1|1|0x1234|2|addr16 }")
 forms16=("${forms16bit[@]}" "${forms32bit[@]/%0x12345678|DS|-1|-1|1|0x12345678|4/0x12345678|DS|-1|-1|1|0x12345678|4|addr32 }")
 
 # Templates: ASM|ACCESS, ASM with M for the memory operand, R for a
@@ -196,7 +196,7 @@ gen_mode() {
 				# In 16-bit code 0x66 would make it 32 bits wide.
 				[ "$mode" = 16 ] && continue
 				r=$(pick_reg "$mode" 4 "$fi")
-				m=".byte 0x66; ${mn%w}l $fasm, %${r%%:*}" ;;
+				m=".byte 0x66; $pfx${mn%w}l $fasm, %${r%%:*}" ;;
 			*)
 				r=$(pick_reg "$mode" "$dst" "$fi")
 				m="$pfx$mn $fasm, %${r%%:*}" ;;
