@@ -231,7 +231,10 @@ static bool lockable(const struct hvk_insn *insn)
 	return false;
 }
 
-/* ALU op between memory and a register (@to_reg: the register is the destination) or an immediate. */
+/*
+ * ALU op between memory and a register (@to_reg: the register is the
+ * destination) or an immediate.
+ */
 static int emu_alu(struct emu_ctx *c, u64 la, enum emu_alu_op op,
 		   bool to_reg, bool imm)
 {

@@ -116,7 +116,7 @@ static const struct hvk_emu_ops fake_ops = {
 
 /* An emulator at CS:RIP = CODE_LA in @mode, with zero bases and registers. */
 static void emu_setup(struct kunit *test, struct hvk_emu *emu, struct fake *f,
-		      int mode, const u8 *code, unsigned int len)
+		      int mode, const void *code, unsigned int len)
 {
 	memset(f, 0, sizeof(*f));
 	f->test = test;
@@ -148,8 +148,6 @@ static u64 le_bytes(const u8 *p, unsigned int len)
 	return v;
 }
 
-#define CODE(...)	((const u8[]){ __VA_ARGS__ }), sizeof((u8[]){ __VA_ARGS__ })
-
 /* MOV to device memory: the write goes out and the instruction completes. */
 static void emu_mov_store_exit(struct kunit *test)
 {
@@ -157,7 +155,7 @@ static void emu_mov_store_exit(struct kunit *test)
 	struct fake f;
 
 	/* mov %ecx, 0x10(%rax) */
-	emu_setup(test, &emu, &f, 64, CODE(0x89, 0x48, 0x10));
+	emu_setup(test, &emu, &f, 64, "\x89\x48\x10", 3);
 	emu.regs[HVK_RAX] = 0xfee00000;
 	emu.regs[HVK_RCX] = 0xaaaaaaaa12345678;
 	KUNIT_ASSERT_EQ(test, hvk_emulate(&emu), HVK_EMU_EXIT);
@@ -169,12 +167,12 @@ static void emu_mov_store_exit(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, emu.nbytes, 3U);
 
 	/* mov %ah, (%rbx) and, with REX, mov %spl, (%rbx) */
-	emu_setup(test, &emu, &f, 64, CODE(0x88, 0x23));
+	emu_setup(test, &emu, &f, 64, "\x88\x23", 2);
 	emu.regs[HVK_RAX] = 0x1234;
 	emu.regs[HVK_RSP] = 0x99;
 	KUNIT_ASSERT_EQ(test, hvk_emulate(&emu), HVK_EMU_EXIT);
 	KUNIT_EXPECT_EQ(test, f.writes[0].data[0], 0x12);
-	emu_setup(test, &emu, &f, 64, CODE(0x40, 0x88, 0x23));
+	emu_setup(test, &emu, &f, 64, "\x40\x88\x23", 3);
 	emu.regs[HVK_RAX] = 0x1234;
 	emu.regs[HVK_RSP] = 0x99;
 	KUNIT_ASSERT_EQ(test, hvk_emulate(&emu), HVK_EMU_EXIT);
@@ -182,7 +180,7 @@ static void emu_mov_store_exit(struct kunit *test)
 
 	/* movq $-2, (%rax): imm32 sign-extended */
 	emu_setup(test, &emu, &f, 64,
-		  CODE(0x48, 0xc7, 0x00, 0xfe, 0xff, 0xff, 0xff));
+		  "\x48\xc7\x00\xfe\xff\xff\xff", 7);
 	KUNIT_ASSERT_EQ(test, hvk_emulate(&emu), HVK_EMU_EXIT);
 	KUNIT_EXPECT_EQ(test, f.writes[0].len, 8U);
 	KUNIT_EXPECT_EQ(test, le_bytes(f.writes[0].data, 8), (u64)-2);
@@ -264,14 +262,14 @@ static void emu_addressing(struct kunit *test)
 
 	/* movabs 0x1122334455667788, %eax */
 	emu_setup(test, &emu, &f, 64,
-		  CODE(0xa1, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11));
+		  "\xa1\x88\x77\x66\x55\x44\x33\x22\x11", 9);
 	KUNIT_EXPECT_EQ(test, hvk_emulate(&emu), HVK_EMU_EXIT);
 	KUNIT_EXPECT_EQ(test, f.reads[0].la, 0x1122334455667788ULL);
 	KUNIT_EXPECT_EQ(test, f.reads[0].len, 4U);
 
 	/* mov %al, %gs:0x10 with addr32 (4-byte moffs): GS base counts */
 	emu_setup(test, &emu, &f, 64,
-		  CODE(0x65, 0x67, 0xa2, 0x10, 0x00, 0x00, 0x00));
+		  "\x65\x67\xa2\x10\x00\x00\x00", 7);
 	emu.seg_base[HVK_SREG_GS] = 0xffff888000000000;
 	emu.seg_base[HVK_SREG_DS] = 0x1000;
 	emu.regs[HVK_RAX] = 0x5a;
@@ -280,14 +278,14 @@ static void emu_addressing(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, emu.rip, CODE_LA + 7ULL);
 
 	/* mov 0x100(%rip), %ecx: from the next instruction; DS base ignored */
-	emu_setup(test, &emu, &f, 64, CODE(0x8b, 0x0d, 0x00, 0x01, 0, 0));
+	emu_setup(test, &emu, &f, 64, "\x8b\x0d\x00\x01\x00\x00", 6);
 	emu.seg_base[HVK_SREG_DS] = 0x1000;
 	KUNIT_EXPECT_EQ(test, hvk_emulate(&emu), HVK_EMU_EXIT);
 	KUNIT_EXPECT_EQ(test, f.reads[0].la, CODE_LA + 6 + 0x100ULL);
 
 	/* mov -0x10(%eip), %ecx near 4 GiB: wraps at 32 bits */
 	emu_setup(test, &emu, &f, 64,
-		  CODE(0x67, 0x8b, 0x0d, 0xf0, 0xff, 0xff, 0xff));
+		  "\x67\x8b\x0d\xf0\xff\xff\xff", 7);
 	emu.rip = 0x100000002;
 	f.code_la = 0x100000002;
 	KUNIT_EXPECT_EQ(test, hvk_emulate(&emu), HVK_EMU_EXIT);
@@ -298,7 +296,7 @@ static void emu_addressing(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, f.reads[0].la, 0xfffffff9ULL);
 
 	/* 32-bit: DS base, FS override, SS for an EBP base, 32-bit wrap */
-	emu_setup(test, &emu, &f, 32, CODE(0x89, 0x08));	/* mov %ecx, (%eax) */
+	emu_setup(test, &emu, &f, 32, "\x89\x08", 2);	/* mov %ecx, (%eax) */
 	emu.seg_base[HVK_SREG_CS] = 0x100;
 	emu.seg_base[HVK_SREG_DS] = 0xf0000000;
 	emu.regs[HVK_RAX] = 0x20000010;
@@ -307,21 +305,21 @@ static void emu_addressing(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, f.writes[0].la, 0x10000010ULL);
 	KUNIT_EXPECT_EQ(test, emu.rip, CODE_LA + 2ULL);
 
-	emu_setup(test, &emu, &f, 32, CODE(0x64, 0x89, 0x4d, 0x04));
+	emu_setup(test, &emu, &f, 32, "\x64\x89\x4d\x04", 4);
 	emu.seg_base[HVK_SREG_FS] = 0x3000;
 	emu.seg_base[HVK_SREG_SS] = 0x5000;
 	emu.regs[HVK_RBP] = 0x10;
 	KUNIT_EXPECT_EQ(test, hvk_emulate(&emu), HVK_EMU_EXIT);
 	KUNIT_EXPECT_EQ(test, f.writes[0].la, 0x3014ULL);
 
-	emu_setup(test, &emu, &f, 32, CODE(0x89, 0x4c, 0x24, 0x08));
+	emu_setup(test, &emu, &f, 32, "\x89\x4c\x24\x08", 4);
 	emu.seg_base[HVK_SREG_SS] = 0x5000;
 	emu.regs[HVK_RSP] = 0x10;
 	KUNIT_EXPECT_EQ(test, hvk_emulate(&emu), HVK_EMU_EXIT);
 	KUNIT_EXPECT_EQ(test, f.writes[0].la, 0x5018ULL);
 
 	/* 16-bit: mov %cx, 2(%bp,%si) in SS; the sum wraps at 64 KiB */
-	emu_setup(test, &emu, &f, 16, CODE(0x89, 0x4a, 0x02));
+	emu_setup(test, &emu, &f, 16, "\x89\x4a\x02", 3);
 	emu.seg_base[HVK_SREG_SS] = 0x20000;
 	emu.seg_base[HVK_SREG_CS] = 0xf0000;
 	f.code_la = 0xf0000 + CODE_LA;
@@ -334,7 +332,7 @@ static void emu_addressing(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, le_bytes(f.writes[0].data, 2), 0x5678ULL);
 
 	/* 16-bit, mov %eax, %es:0x1234 (66, moffs16) */
-	emu_setup(test, &emu, &f, 16, CODE(0x26, 0x66, 0xa3, 0x34, 0x12));
+	emu_setup(test, &emu, &f, 16, "\x26\x66\xa3\x34\x12", 5);
 	emu.seg_base[HVK_SREG_ES] = 0xb8000;
 	emu.regs[HVK_RAX] = 0x12345678;
 	KUNIT_EXPECT_EQ(test, hvk_emulate(&emu), HVK_EMU_EXIT);
@@ -350,7 +348,7 @@ static void emu_rep_strings(struct kunit *test)
 	unsigned int i;
 
 	/* rep movsw from RAM to the device, DF=1 */
-	emu_setup(test, &emu, &f, 64, CODE(0xf3, 0x66, 0xa5));
+	emu_setup(test, &emu, &f, 64, "\xf3\x66\xa5", 3);
 	emu.rflags |= X86_EFLAGS_DF;
 	emu.regs[HVK_RCX] = 3;
 	emu.regs[HVK_RSI] = RAM_LA + 8;
@@ -376,7 +374,7 @@ static void emu_rep_strings(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, emu.rip, CODE_LA + 3ULL);
 
 	/* rep movsb from the device: stops for the data, commits nothing */
-	emu_setup(test, &emu, &f, 64, CODE(0xf3, 0xa4));
+	emu_setup(test, &emu, &f, 64, "\xf3\xa4", 2);
 	emu.regs[HVK_RCX] = 2;
 	emu.regs[HVK_RSI] = 0xfee00000;
 	emu.regs[HVK_RDI] = RAM_LA;
@@ -392,7 +390,7 @@ static void emu_rep_strings(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, emu.rip, (u64)CODE_LA);
 
 	/* 16-bit rep stosw: DI wraps at 64 KiB, bits above 15 stay; ES base */
-	emu_setup(test, &emu, &f, 16, CODE(0xf3, 0xab));
+	emu_setup(test, &emu, &f, 16, "\xf3\xab", 2);
 	emu.seg_base[HVK_SREG_ES] = 0xa0000;
 	emu.seg_base[HVK_SREG_DS] = 0x1000;
 	emu.regs[HVK_RCX] = 0xabcd0001;
@@ -406,7 +404,7 @@ static void emu_rep_strings(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, emu.rip, CODE_LA + 2ULL);
 
 	/* 32-bit address size in 64-bit mode: ESI zero-extends */
-	emu_setup(test, &emu, &f, 64, CODE(0x67, 0xad));	/* lodsl (%esi) */
+	emu_setup(test, &emu, &f, 64, "\x67\xad", 2);	/* lodsl (%esi) */
 	emu.regs[HVK_RSI] = 0x1fffffffc;
 	emu.regs[HVK_RAX] = ~0UL;
 	f.mmio_ready = true;
@@ -417,7 +415,7 @@ static void emu_rep_strings(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, emu.regs[HVK_RAX], 0x04030201UL);
 
 	/* stos without REP, fs override ignored for the ES destination */
-	emu_setup(test, &emu, &f, 32, CODE(0x64, 0xaa));
+	emu_setup(test, &emu, &f, 32, "\x64\xaa", 2);
 	emu.seg_base[HVK_SREG_FS] = 0x9000;
 	emu.regs[HVK_RDI] = 0x10;
 	emu.regs[HVK_RCX] = 0;
@@ -521,7 +519,7 @@ static void emu_alu_forms(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, emu.rflags,
 				    cases[i].flags_after | X86_EFLAGS_FIXED, "%s",
 				    cases[i].name);
-		KUNIT_EXPECT_EQ_MSG(test, f.nw, cases[i].writes ? 1U : 0U,
+		KUNIT_EXPECT_EQ_MSG(test, f.nw, (unsigned int)cases[i].writes,
 				    "%s", cases[i].name);
 		KUNIT_EXPECT_EQ(test, emu.rip, CODE_LA + (u64)cases[i].len);
 	}
@@ -591,7 +589,7 @@ static void emu_faults(struct kunit *test)
 
 	for (i = 0; i < 2; i++) {
 		/* xchg %rcx, (%rax) */
-		emu_setup(test, &emu, &f, 64, CODE(0x48, 0x87, 0x08));
+		emu_setup(test, &emu, &f, 64, "\x48\x87\x08", 3);
 		emu.regs[HVK_RAX] = RAM_LA;
 		emu.regs[HVK_RCX] = 0x1234;
 		if (i)
@@ -604,35 +602,31 @@ static void emu_faults(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, emu.rip, (u64)CODE_LA);
 	}
 	/* UNHANDLED from a callback too. */
-	emu_setup(test, &emu, &f, 64, CODE(0x8b, 0x08));
+	emu_setup(test, &emu, &f, 64, "\x8b\x08", 2);
 	f.read_status = HVK_EMU_UNHANDLED;
 	KUNIT_EXPECT_EQ(test, hvk_emulate(&emu), HVK_EMU_UNHANDLED);
 	KUNIT_EXPECT_EQ(test, emu.rip, (u64)CODE_LA);
 }
 
 /*
- * The CPU's flags for @op on @a and @b with carry in @cf, for comparison:
- * the operation itself, run here.
+ * The CPU's result and flags for "@insn @b, @a" with the carry flag set to
+ * @cf first: what the emulator must match.
  */
-#define HOST_ALU(insn, type, cons)					\
-	do {								\
-		type x = a, y = b;					\
+#define HOST_ALU(insn, type, reg)					\
+	({								\
+		type x_ = a, y_ = b;					\
 		asm("bt $0, %[c]\n\t" insn " %[y], %[x]\n\t"		\
 		    "pushf\n\tpop %[fl]"				\
-		    : [x] "+" cons (x), [fl] "=&r" (fl)			\
-		    : [y] cons (y), [c] "r" (cf) : "cc");		\
-		res = x;						\
-	} while (0)
+		    : [x] "+" reg(x_), [fl] "=&r"(fl)			\
+		    : [y] reg(y_), [c] "r"(cf) : "cc");			\
+		x_;							\
+	})
 
-#define HOST_SIZES(insn)						\
-	do {								\
-		switch (size) {						\
-		case 1: HOST_ALU(insn "b", u8, "q"); break;		\
-		case 2: HOST_ALU(insn "w", u16, "r"); break;		\
-		case 4: HOST_ALU(insn "l", u32, "r"); break;		\
-		default: HOST_ALU(insn "q", u64, "r"); break;		\
-		}							\
-	} while (0)
+#define HOST_ALU_SIZES(insn)						\
+	(size == 1 ? HOST_ALU(insn "b", u8, "q") :			\
+	 size == 2 ? HOST_ALU(insn "w", u16, "r") :			\
+	 size == 4 ? HOST_ALU(insn "l", u32, "r") :			\
+	 HOST_ALU(insn "q", u64, "r"))
 
 static u64 host_alu(enum emu_alu_op op, u64 a, u64 b, unsigned int size,
 		    u64 cf, u64 *flags)
@@ -641,58 +635,57 @@ static u64 host_alu(enum emu_alu_op op, u64 a, u64 b, unsigned int size,
 	u64 res;
 
 	switch (op) {
-	case EMU_ADD: HOST_SIZES("add"); break;
-	case EMU_OR: HOST_SIZES("or"); break;
-	case EMU_ADC: HOST_SIZES("adc"); break;
-	case EMU_SBB: HOST_SIZES("sbb"); break;
-	case EMU_AND: HOST_SIZES("and"); break;
-	case EMU_SUB: HOST_SIZES("sub"); break;
-	case EMU_XOR: HOST_SIZES("xor"); break;
-	default: HOST_SIZES("cmp"); break;
+	case EMU_ADD:
+		res = HOST_ALU_SIZES("add");
+		break;
+	case EMU_OR:
+		res = HOST_ALU_SIZES("or");
+		break;
+	case EMU_ADC:
+		res = HOST_ALU_SIZES("adc");
+		break;
+	case EMU_SBB:
+		res = HOST_ALU_SIZES("sbb");
+		break;
+	case EMU_AND:
+		res = HOST_ALU_SIZES("and");
+		break;
+	case EMU_SUB:
+		res = HOST_ALU_SIZES("sub");
+		break;
+	case EMU_XOR:
+		res = HOST_ALU_SIZES("xor");
+		break;
+	default:
+		res = HOST_ALU_SIZES("cmp");
+		break;
 	}
 	*flags = fl & ARITH_FLAGS;
 	return res;
 }
+
+/* NEG is SUB from 0: the CPU's flags for the SUB that emulates it. */
+#define HOST_NEG(type, reg)						\
+	({								\
+		type x_ = a;						\
+		asm("neg %[x]\n\tpushf\n\tpop %[fl]"			\
+		    : [x] "+" reg(x_), [fl] "=r"(fl) : : "cc");		\
+		x_;							\
+	})
 
 static u64 host_neg(u64 a, unsigned int size, u64 *flags)
 {
 	unsigned long fl;
 	u64 res;
 
-	switch (size) {
-	case 1: {
-		u8 x = a;
-
-		asm("negb %[x]\n\tpushf\n\tpop %[fl]"
-		    : [x] "+q" (x), [fl] "=r" (fl) : : "cc");
-		res = x;
-		break;
-	}
-	case 2: {
-		u16 x = a;
-
-		asm("negw %[x]\n\tpushf\n\tpop %[fl]"
-		    : [x] "+r" (x), [fl] "=r" (fl) : : "cc");
-		res = x;
-		break;
-	}
-	case 4: {
-		u32 x = a;
-
-		asm("negl %[x]\n\tpushf\n\tpop %[fl]"
-		    : [x] "+r" (x), [fl] "=r" (fl) : : "cc");
-		res = x;
-		break;
-	}
-	default: {
-		u64 x = a;
-
-		asm("negq %[x]\n\tpushf\n\tpop %[fl]"
-		    : [x] "+r" (x), [fl] "=r" (fl) : : "cc");
-		res = x;
-		break;
-	}
-	}
+	if (size == 1)
+		res = HOST_NEG(u8, "q");
+	else if (size == 2)
+		res = HOST_NEG(u16, "r");
+	else if (size == 4)
+		res = HOST_NEG(u32, "r");
+	else
+		res = HOST_NEG(u64, "r");
 	*flags = fl & ARITH_FLAGS;
 	return res;
 }
@@ -711,48 +704,48 @@ static const u64 flag_values[] = {
 	0xaaaaaaaaaaaaaaaa, 0x0f0f0f0f0f0f0f0f,
 };
 
-/* emu_alu's results and flags are the CPU's, for every size and carry. */
+static void check_alu(struct kunit *test, enum emu_alu_op op, u64 a, u64 b,
+		      unsigned int size, unsigned int cf)
+{
+	u64 want, got, hf, ef = cf ? X86_EFLAGS_CF : 0;
+
+	want = host_alu(op, a, b, size, cf, &hf);
+	got = alu(op, a, b, size, &ef);
+	/* The CPU's CMP keeps its operand: only the flags compare. */
+	if (op != EMU_CMP)
+		KUNIT_EXPECT_EQ_MSG(test, got, want, "op %u size %u %llx %llx cf %u",
+				    op, size, a, b, cf);
+	KUNIT_EXPECT_EQ_MSG(test, ef, hf, "op %u size %u %llx %llx cf %u",
+			    op, size, a, b, cf);
+}
+
+/* alu()'s results and flags are the CPU's, for every size and carry. */
 static void emu_flags_match_cpu(struct kunit *test)
 {
-	static const unsigned int sizes[] = { 1, 2, 4, 8 };
+	unsigned int size, op, i, j, n = ARRAY_SIZE(flag_values);
 	struct rnd_state rnd;
-	unsigned int s, op, i, j, cf, n = ARRAY_SIZE(flag_values);
 
 	prandom_seed_state(&rnd, 0xf1a95);
-	for (s = 0; s < ARRAY_SIZE(sizes); s++) {
+	for (size = 1; size <= 8; size *= 2) {
 		for (op = EMU_ADD; op <= EMU_CMP; op++) {
-			for (i = 0; i < n + 300; i++) {
-				for (j = 0; j < n + 2; j++) {
-					u64 a, b, want, got, hf, ef;
-
-					a = i < n ? flag_values[i] :
-					    rnd64(&rnd);
-					b = j < n ? flag_values[j] :
-					    rnd64(&rnd);
-					cf = (i + j) & 1;
-					want = host_alu(op, a, b, sizes[s], cf, &hf);
-					ef = cf ? X86_EFLAGS_CF : 0;
-					got = alu(op, a, b, sizes[s], &ef);
-					if (op == EMU_CMP)
-						want = got;	/* cmp keeps x */
-					KUNIT_EXPECT_EQ_MSG(test, got, want,
-						"op %u size %u %llx %llx cf %u",
-						op, sizes[s], a, b, cf);
-					KUNIT_EXPECT_EQ_MSG(test, ef, hf,
-						"op %u size %u %llx %llx cf %u",
-						op, sizes[s], a, b, cf);
-				}
-			}
+			for (i = 0; i < n; i++)
+				for (j = 0; j < n; j++)
+					check_alu(test, op, flag_values[i],
+						  flag_values[j], size,
+						  (i + j) & 1);
+			for (i = 0; i < 3000; i++)
+				check_alu(test, op, rnd64(&rnd), rnd64(&rnd),
+					  size, i & 1);
 		}
 		for (i = 0; i < n + 300; i++) {
 			u64 a = i < n ? flag_values[i] : rnd64(&rnd);
 			u64 want, got, hf, ef = 0;
 
-			want = host_neg(a, sizes[s], &hf);
-			got = alu(EMU_SUB, 0, a, sizes[s], &ef);
+			want = host_neg(a, size, &hf);
+			got = alu(EMU_SUB, 0, a, size, &ef);
 			KUNIT_EXPECT_EQ(test, got, want);
 			KUNIT_EXPECT_EQ_MSG(test, ef, hf, "neg size %u %llx",
-					    sizes[s], a);
+					    size, a);
 		}
 	}
 }
