@@ -84,7 +84,7 @@ static void reg_set(struct emu_ctx *c, unsigned int reg, unsigned int size,
 	}
 }
 
-/* rSI, rDI or rCX moved on by @delta at the address size. */
+/* rSI, rDI or rCX written at the address size (a 16-bit one keeps bits 63:16). */
 static void addr_reg_set(struct emu_ctx *c, unsigned int reg, u64 val)
 {
 	reg_set(c, reg, c->insn->addr_bytes, val);
