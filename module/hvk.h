@@ -132,13 +132,6 @@ enum hvk_request {
 	HVK_REQ_TLB_FLUSH,	/* flush this VM's guest-physical TLB entries */
 };
 
-/* General-purpose registers, in the hardware's numbering. */
-enum hvk_reg {
-	HVK_RAX, HVK_RCX, HVK_RDX, HVK_RBX, HVK_RSP, HVK_RBP, HVK_RSI, HVK_RDI,
-	HVK_R8, HVK_R9, HVK_R10, HVK_R11, HVK_R12, HVK_R13, HVK_R14, HVK_R15,
-	HVK_NR_GPRS
-};
-
 /* A port I/O exit to user space waiting for its completion. */
 struct hvk_pio {
 	u16 port;

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit: the decoder of the instructions hvk emulates on exits without
- * next-RIP or decode assists (module/insn.c), table-driven from encodings
- * assembled by hand from the SDM's opcode map.
+ * KUnit: the instruction decoder (module/insn.c): a table of encodings
+ * assembled by hand from the SDM's opcode map, thousands of encodings made
+ * by GNU as (gen-insn-vectors.sh), and random bytes.
  */
 #include <kunit/test.h>
+#include <linux/prandom.h>
+#include <linux/slab.h>
 
 #include "../insn.c"
 
@@ -98,7 +100,7 @@ static const struct insn_case insn_cases[] = {
 	{ "14 prefixes and hlt", B(0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
 				   0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
 				   0xf4), 32, 0, 15, 0xf4, .seg = -1 },
-	{ "nop is not emulated", B(0x90), 32, -EINVAL },
+	{ "nop is not decoded", B(0x90), 32, -EINVAL },
 	{ "vmcall (0f 01 c1) has a register modrm", B(0x0f, 0x01, 0xc1), 64,
 	  0, 3, 0x0f, 0x01, 0xc1, .seg = -1 },
 	{ "unknown 0f escape", B(0x0f, 0xff), 64, -EINVAL },
@@ -156,9 +158,113 @@ static void insn_decode_truncations(struct kunit *test)
 	}
 }
 
+/* The vectors, made by gen-insn-vectors.sh with GNU as. */
+#include "insn_vectors_test.h"
+#include "insn_vectors.h"
+
+static void insn_decode_vectors(struct kunit *test)
+{
+	unsigned long regs[16];
+	u64 rip = 0xfffffff0ULL;
+	unsigned int i, n;
+
+	insn_test_regs(regs);
+	KUNIT_ASSERT_GE(test, nr_insn_vectors, 3000U);
+	for (i = 0; i < nr_insn_vectors; i++) {
+		const struct insn_vector *v = &insn_vectors[i];
+		struct hvk_insn insn;
+		u8 buf[16];
+		int r;
+
+		/* What follows the instruction must not matter. */
+		memset(buf, 0x0f, sizeof(buf));
+		memcpy(buf, v->bytes, v->len);
+		r = hvk_insn_decode(&insn, buf, 15, v->mode);
+		KUNIT_ASSERT_EQ_MSG(test, r, 0, "%d: %s", v->mode, v->text);
+		KUNIT_EXPECT_EQ_MSG(test, insn.len, v->len, "%s", v->text);
+		KUNIT_EXPECT_EQ_MSG(test, insn.op_bytes, v->op_bytes, "%s", v->text);
+		KUNIT_EXPECT_EQ_MSG(test, insn.addr_bytes, v->addr_bytes, "%s",
+				    v->text);
+		KUNIT_EXPECT_EQ_MSG(test, insn.access, v->access, "%s", v->text);
+		KUNIT_EXPECT_EQ_MSG(test, insn.mem_bytes, v->mem_bytes, "%s",
+				    v->text);
+		KUNIT_EXPECT_EQ_MSG(test, insn.seg, v->seg, "%s", v->text);
+		KUNIT_EXPECT_EQ_MSG(test, insn.string, v->kind == V_S, "%s",
+				    v->text);
+		if (v->kind == V_O)
+			KUNIT_EXPECT_TRUE_MSG(test, insn.moffs, "%s", v->text);
+		if (v->kind != V_S) {
+			KUNIT_EXPECT_TRUE_MSG(test, insn.has_mem, "%s", v->text);
+			KUNIT_EXPECT_EQ_MSG(test, hvk_insn_ea(&insn, regs, rip),
+					    insn_vector_ea(v, regs, rip),
+					    "%s", v->text);
+		}
+		if (v->kind == V_M && insn.has_modrm) {
+			KUNIT_EXPECT_EQ_MSG(test, insn.base, v->base, "%s",
+					    v->text);
+			KUNIT_EXPECT_EQ_MSG(test, insn.index, v->index, "%s",
+					    v->text);
+			if (v->index >= 0)
+				KUNIT_EXPECT_EQ_MSG(test, insn.scale, v->scale,
+						    "%s", v->text);
+			if (v->reg >= 0)
+				KUNIT_EXPECT_EQ_MSG(test, insn.reg, v->reg,
+						    "%s", v->text);
+		}
+		/* Every shorter piece of it is refused. */
+		for (n = 0; n < v->len; n++)
+			KUNIT_EXPECT_EQ_MSG(test, hvk_insn_decode(&insn, buf, n,
+								  v->mode),
+					    -EINVAL, "%s cut to %u", v->text, n);
+	}
+}
+
+/* Random bytes: the decoder ends, reads only what it is given, says <= 15. */
+static void insn_decode_fuzz(struct kunit *test)
+{
+	/* Prefixes and opcodes it knows, so that decodes get far. */
+	static const u8 likely[] = {
+		0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2,
+		0xf3, 0x40, 0x48, 0x4f, 0x0f, 0x01, 0x8b, 0x89, 0xa1, 0xa5,
+		0xc7, 0xf7, 0x80, 0x83, 0x04, 0x05, 0x24, 0x25, 0x44, 0x84,
+		0xb6, 0x63, 0x22, 0xe4,
+	};
+	struct rnd_state rnd;
+	unsigned int i, j;
+	u8 *end;
+
+	/* The bytes end where the allocation ends: KASAN sees a read past them. */
+	end = kunit_kmalloc(test, 16, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, end);
+	end += 16;
+	prandom_seed_state(&rnd, 0x6876cafe);
+	for (i = 0; i < 40000; i++) {
+		unsigned int len = prandom_u32_state(&rnd) % 17;
+		int mode = 16 << (prandom_u32_state(&rnd) % 3);
+		u8 *buf = end - min(len, 16U);
+		struct hvk_insn insn;
+		int r;
+
+		for (j = 0; j < len; j++) {
+			u32 x = prandom_u32_state(&rnd);
+
+			buf[j] = x & 0x100 ? likely[(x >> 9) % sizeof(likely)] : x;
+		}
+		r = hvk_insn_decode(&insn, buf, len, mode);
+		if (r == 0) {
+			KUNIT_EXPECT_GE(test, insn.len, 1);
+			KUNIT_EXPECT_LE(test, insn.len, min(len, 15U));
+		} else {
+			KUNIT_EXPECT_EQ(test, r, -EINVAL);
+		}
+	}
+}
+
 static struct kunit_case insn_test_cases[] = {
 	KUNIT_CASE(insn_decode_table),
 	KUNIT_CASE(insn_decode_truncations),
+	KUNIT_CASE(insn_decode_vectors),
+	KUNIT_CASE(insn_decode_fuzz),
 	{}
 };
 
