@@ -50,18 +50,24 @@ static u64 size_mask(unsigned int bytes)
 
 /*
  * Copy between a buffer and guest linear memory, translating each page as
- * the vCPU would.  0, or -EFAULT where the translation or the memory fails.
+ * the vCPU would for an explicit access at its CPL: @access is 0 (read),
+ * HVK_PF_WRITE or HVK_PF_FETCH.  0, or < 0 where the translation
+ * (hvk_gva_to_gpa()) or the memory fails.
  */
 static int hvk_access_linear(struct hvk_vcpu *vcpu, u64 la, void *buf,
-			     unsigned int len, bool write)
+			     unsigned int len, u32 access)
 {
+	bool write = access & HVK_PF_WRITE;
+
+	access |= hvk_cpl_access(vcpu);
 	while (len) {
 		unsigned int n = min_t(unsigned int, len,
 				       PAGE_SIZE - offset_in_page(la));
+		u32 pferr;
 		u64 gpa;
 		int r;
 
-		r = hvk_gva_to_gpa(vcpu, la, write, &gpa);
+		r = hvk_gva_to_gpa(vcpu, la, access, &gpa, &pferr);
 		if (r)
 			return r;
 		r = write ? hvk_write_guest(vcpu->vm, gpa, buf, n) :
@@ -98,10 +104,10 @@ int hvk_decode_at_rip(struct hvk_vcpu *vcpu, struct hvk_insn *insn)
 		la = (u32)la;
 	/* The bytes on a second page matter only if the first page ends. */
 	first = min_t(unsigned int, len, PAGE_SIZE - offset_in_page(la));
-	if (hvk_access_linear(vcpu, la, buf, first, false))
+	if (hvk_access_linear(vcpu, la, buf, first, HVK_PF_FETCH))
 		return -EFAULT;
 	if (first < len && hvk_access_linear(vcpu, la + first, buf + first,
-					     len - first, false))
+					     len - first, HVK_PF_FETCH))
 		len = first;
 	return hvk_insn_decode(insn, buf, len, mode);
 }
@@ -236,7 +242,7 @@ static int hvk_string_io_prepare(struct hvk_vcpu *vcpu)
 		if (hvk_cs_mode(vcpu) != 64)
 			la = (u32)la;
 		if (hvk_access_linear(vcpu, la, vcpu->pio_data + i * pio->size,
-				      pio->size, false))
+				      pio->size, 0))
 			return hvk_exit_emulation_failed(vcpu);
 	}
 	return 0;
@@ -262,7 +268,7 @@ static int hvk_string_io_complete(struct hvk_vcpu *vcpu)
 				la = (u32)la;
 			if (hvk_access_linear(vcpu, la,
 					      vcpu->pio_data + i * pio->size,
-					      pio->size, true))
+					      pio->size, HVK_PF_WRITE))
 				return hvk_exit_emulation_failed(vcpu);
 		}
 	}

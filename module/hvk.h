@@ -25,6 +25,7 @@
 
 #include "insn.h"
 #include "kvm_abi.h"
+#include "mmu/walk.h"
 
 #ifndef CONFIG_PREEMPT_NOTIFIERS
 #error "hvk needs CONFIG_PREEMPT_NOTIFIERS (selected by CONFIG_KVM)"
@@ -440,7 +441,14 @@ int hvk_get_dirty_log(struct hvk_vm *vm, struct kvm_dirty_log __user *argp);
 int hvk_clear_dirty_log(struct hvk_vm *vm,
 			struct kvm_clear_dirty_log __user *argp);
 
-/* mmu/walk.c: guest virtual to guest physical, as the vCPU sees it. */
-int hvk_gva_to_gpa(struct hvk_vcpu *vcpu, u64 gva, bool write, u64 *gpa);
+/*
+ * mmu/walk_vcpu.c: guest linear to guest physical, as the vCPU sees it:
+ * hvk_walk() (mmu/walk.h, which gives @access, the results and the return
+ * values) on the vCPU's paging registers and memory.
+ */
+int hvk_gva_to_gpa(struct hvk_vcpu *vcpu, u64 gva, u32 access, u64 *gpa,
+		   u32 *pferr);
+/* HVK_PF_USER if the vCPU runs at CPL 3, else 0: for explicit accesses. */
+u32 hvk_cpl_access(struct hvk_vcpu *vcpu);
 
 #endif /* HVK_H */

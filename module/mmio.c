@@ -20,7 +20,7 @@
 #include <linux/kvm.h>
 #include <linux/mm.h>
 #include <linux/string.h>
-#include <asm/msr-index.h>
+#include <asm/trapnr.h>
 
 #include "emulate.h"
 #include "hvk.h"
@@ -36,14 +36,6 @@ static struct hvk_vcpu *emu_vcpu(struct hvk_emu *emu)
 	return container_of(emu, struct hvk_mmio_ctxt, emu)->vcpu;
 }
 
-static int emu_cpl(struct hvk_vcpu *vcpu)
-{
-	struct kvm_segment ss;
-
-	hvk_vendor->get_segment(vcpu, &ss, HVK_SREG_SS);
-	return ss.dpl;
-}
-
 /*
  * Translate linear @la for @access (HVK_PF_*); a failed walk becomes the
  * emulator's fault.
@@ -54,8 +46,7 @@ static int emu_translate(struct hvk_emu *emu, u64 la, u32 access, u64 *gpa)
 	u32 pferr = 0;
 	int r;
 
-	if (emu_cpl(vcpu) == 3)
-		access |= HVK_PF_USER;
+	access |= hvk_cpl_access(vcpu);
 	r = hvk_gva_to_gpa(vcpu, la, access, gpa, &pferr);
 	if (!r)
 		return HVK_EMU_DONE;
@@ -69,7 +60,7 @@ static int emu_translate(struct hvk_emu *emu, u64 la, u32 access, u64 *gpa)
 		};
 		return HVK_EMU_FAULT;
 	}
-	if (r == -ERANGE) {
+	if (r == -EINVAL) {
 		/* Not canonical: #GP(0) (#SS for stack accesses, not emulated). */
 		emu->fault = (struct hvk_emu_fault) {
 			.vector = X86_TRAP_GP,
