@@ -28,6 +28,7 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 	case KVM_CAP_DEBUGREGS:
 	case KVM_CAP_DESTROY_MEMORY_REGION_WORKS:
 	case KVM_CAP_IMMEDIATE_EXIT:
+	case KVM_CAP_BINARY_STATS_FD:
 		return 1;
 	case KVM_CAP_XSAVE:
 	case KVM_CAP_XCRS:
@@ -271,6 +272,8 @@ static long hvk_vm_ioctl(struct file *filp, unsigned int ioctl,
 		if (copy_from_user(&mem, argp, sizeof(mem)))
 			return -EFAULT;
 		return hvk_set_memory_region(vm, &mem);
+	case KVM_GET_STATS_FD:
+		return hvk_vm_get_stats_fd(vm);
 	default:
 		return -ENOTTY;
 	}
@@ -318,6 +321,9 @@ int hvk_create_vm(unsigned long type)
 	}
 	mmgrab(current->mm);
 	vm->mm = current->mm;
+	/* KVM's "kvm-<pid>", with the creating thread's id. */
+	snprintf(vm->stats_id, sizeof(vm->stats_id), "hvk-%d",
+		 task_pid_nr(current));
 
 	r = anon_inode_getfd("hvk-vm", &hvk_vm_fops, vm, O_RDWR | O_CLOEXEC);
 	if (r < 0)

@@ -166,6 +166,7 @@ int hvk_mmu_map(struct hvk_vm *vm, u64 gfn)
 		unpin_user_page(page);
 	} else {
 		*leaf = page_to_phys(page) | mmu->fmt->leaf_rw;
+		hvk_stat_pages(vm, 1, 1);
 	}
 	spin_unlock(&mmu->lock);
 out:
@@ -203,6 +204,7 @@ static void mmu_walk_range(struct hvk_mmu *mmu, u64 *table, int level,
 static void mmu_unmap_leaf(struct hvk_mmu *mmu, u64 *pte)
 {
 	*pte &= ~mmu->fmt->present;
+	hvk_stat_pages(container_of(mmu, struct hvk_vm, mmu), 1, -1);
 }
 
 static void mmu_release_leaf(struct hvk_mmu *mmu, u64 *pte)
