@@ -102,7 +102,7 @@ struct hvk_vcpu_stat {
 
 struct hvk_vm {
 	struct mm_struct *mm;			/* (i) the creator's, mmgrab'd */
-	refcount_t refs;			/* (a) VM fd + each vCPU fd */
+	refcount_t refs;			/* (a) VM fd + each vCPU and stats fd */
 
 	struct mutex lock;			/* vCPU creation */
 	struct hvk_vcpu *vcpus[HVK_MAX_VCPU_ID];/* (l: lock) by id */

@@ -2,10 +2,11 @@
 /*
  * VMs: the VM file descriptor, memory slots, and access to guest memory.
  *
- * A VM lives while its fd or any of its vCPU fds is open (vm->refs).  Its
- * vCPUs live as long as the VM.  Guest memory is the creator's: every VM and
- * vCPU ioctl must come from the creating address space (-EIO otherwise), so
- * that slot host addresses mean the same thing to every caller.
+ * A VM lives while its fd, any of its vCPU fds or a stats fd is open
+ * (vm->refs).  Its vCPUs live as long as the VM.  Guest memory is the
+ * creator's: every VM and vCPU ioctl must come from the creating address
+ * space (-EIO otherwise), so that slot host addresses mean the same thing
+ * to every caller.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -293,7 +294,7 @@ static const struct file_operations hvk_vm_fops = {
 	.llseek = noop_llseek,
 };
 
-/* A vCPU fd keeps its VM alive. */
+/* A vCPU fd or a stats fd keeps its VM alive. */
 void hvk_vm_get(struct hvk_vm *vm)
 {
 	refcount_inc(&vm->refs);
