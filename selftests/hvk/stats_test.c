@@ -414,7 +414,10 @@ TEST_F(stats, outlives_vm_and_vcpu_fds)
 	close(vcpu_fd);
 }
 
-/* Real mode: three OUTs and a HLT; then a loop for the signal test. */
+/*
+ * Real mode: three OUTs and a HLT; then a loop for the signal test, with
+ * interrupts enabled for Bochs's sake (see run_test.c's spin guest).
+ */
 GUEST_CODE_DECLARE(outs_hlt);
 extern const uint8_t outs_hlt_spin[];
 asm(GUEST_CODE_BEGIN(outs_hlt, ".code16")
@@ -423,7 +426,8 @@ asm(GUEST_CODE_BEGIN(outs_hlt, ".code16")
 "	outb %al, $0x10\n"
 "	hlt\n"
 GUEST_LABEL(outs_hlt_spin)
-"	jmp outs_hlt_spin\n"
+"	sti\n"
+"1:	jmp 1b\n"
 GUEST_CODE_END(outs_hlt));
 
 #define OUTS_HLT_OUTS	3
