@@ -179,8 +179,8 @@ int hvk_exit_fail_entry(struct hvk_vcpu *vcpu, u64 hw_reason)
 
 int hvk_handle_hlt(struct hvk_vcpu *vcpu, u64 next_rip)
 {
-	/* No in-kernel interrupt controller: user space decides what next. */
 	vcpu->stat.halt_exits++;
+	/* No in-kernel interrupt controller: user space decides what next. */
 	vcpu->rip = next_rip;
 	vcpu->run->exit_reason = KVM_EXIT_HLT;
 	return 0;
