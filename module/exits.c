@@ -198,6 +198,7 @@ int hvk_exit_fail_entry(struct hvk_vcpu *vcpu, u64 hw_reason)
 
 int hvk_handle_hlt(struct hvk_vcpu *vcpu, u64 next_rip)
 {
+	vcpu->stat.halt_exits++;
 	/* No in-kernel interrupt controller: user space decides what next. */
 	vcpu->rip = next_rip;
 	vcpu->run->exit_reason = KVM_EXIT_HLT;
@@ -293,6 +294,7 @@ int hvk_handle_io(struct hvk_vcpu *vcpu, u16 port, u8 size, bool in,
 	struct kvm_run *run = vcpu->run;
 	int r;
 
+	vcpu->stat.io_exits++;
 	*pio = (struct hvk_pio) {
 		.port = port, .size = size, .in = in, .string = string,
 		.rep = rep, .count = 1, .rip = vcpu->rip, .next_rip = next_rip,
@@ -495,6 +497,7 @@ int hvk_handle_hypercall(struct hvk_vcpu *vcpu, u64 next_rip)
 	struct kvm_segment ss;
 	long ret = -KVM_ENOSYS;
 
+	vcpu->stat.hypercalls++;
 	hvk_vendor->get_segment(vcpu, &ss, HVK_SREG_SS);
 	if ((hvk_vendor->get_cr(vcpu, 0) & X86_CR0_PE) && ss.dpl)
 		ret = -KVM_EPERM;

@@ -26,6 +26,7 @@
 #include "insn.h"
 #include "kvm_abi.h"
 #include "mmu/walk.h"
+#include "stats.h"
 
 #ifndef CONFIG_PREEMPT_NOTIFIERS
 #error "hvk needs CONFIG_PREEMPT_NOTIFIERS (selected by CONFIG_KVM)"
@@ -76,15 +77,11 @@ struct hvk_mmu_format {
 	u64 huge;		/* bit that makes a level 2 or 3 entry a leaf */
 };
 
-/* Leaf counts by level (1: 4 KiB, 2: 2 MiB, 3: 1 GiB), for the stats. */
-#define HVK_MMU_LEAF_LEVELS	3
-
 struct hvk_mmu {
 	u64 *root;				/* (i) top-level table */
 	const struct hvk_mmu_format *fmt;	/* (i) */
 	spinlock_t lock;			/* protects the tables */
 	unsigned long nr_tables;		/* (l: lock) pages of tables */
-	unsigned long leaves[HVK_MMU_LEAF_LEVELS]; /* (l: lock) */
 
 	/*
 	 * The host's changes to the VM's address space: a fault that
@@ -99,9 +96,38 @@ struct hvk_mmu {
 	unsigned long invalidate_end;		/* (l: lock) */
 };
 
+/*
+ * Statistics, read through KVM_GET_STATS_FD (stats.c, whose tables name
+ * them; KVM's names where KVM counts the same event).  Only u64 fields and
+ * u64 arrays (histograms).  Each is updated with plain arithmetic where its
+ * event happens, by the owner its tag names; readers of a stats fd take the
+ * values as they are, torn or not, as KVM's do.
+ */
+struct hvk_vm_stat {
+	/* Leaves of the second-level tables by size: hvk_stat_pages(). */
+	union {
+		struct {
+			u64 pages_4k;
+			u64 pages_2m;
+			u64 pages_1g;
+		};
+		u64 pages[3];			/* (l: mmu.lock) by level - 1 */
+	};
+};
+
+struct hvk_vcpu_stat {
+	u64 exits;		/* (o) every VM exit */
+	u64 io_exits;		/* (o) port I/O exits (IN, OUT, INS, OUTS) */
+	u64 mmio_exits;		/* (o) MMIO exits to user space */
+	u64 halt_exits;		/* (o) HLT exits */
+	u64 signal_exits;	/* (o) KVM_RUN ended by a signal (EXIT_INTR) */
+	u64 irq_exits;		/* (o) exits for a host external interrupt */
+	u64 hypercalls;		/* (o) VMCALL/VMMCALL handled */
+};
+
 struct hvk_vm {
 	struct mm_struct *mm;			/* (i) the creator's, mmgrab'd */
-	refcount_t refs;			/* (a) VM fd + each vCPU fd */
+	refcount_t refs;			/* (a) VM fd + each vCPU and stats fd */
 
 	struct mutex lock;			/* vCPU creation */
 	struct hvk_vcpu *vcpus[HVK_MAX_VCPU_ID];/* (l: lock) by id */
@@ -120,7 +146,23 @@ struct hvk_vm {
 	 * VM; written through MSR_IA32_TSC (guest or KVM_SET_MSRS).
 	 */
 	s64 tsc_offset;				/* (a) */
+
+	char stats_id[HVK_STATS_NAME_SIZE];	/* (i) "hvk-<pid>" */
+	struct hvk_vm_stat stat;
 };
+
+/*
+ * The MMU installed (@delta 1) or removed (-1) a leaf of @level (1: 4 KiB,
+ * 2: 2 MiB, 3: 1 GiB) in the VM's second-level tables, under mmu.lock.
+ */
+static inline void hvk_stat_pages(struct hvk_vm *vm, int level, s64 delta)
+{
+	lockdep_assert_held(&vm->mmu.lock);
+	if (WARN_ON_ONCE((unsigned int)level - 1 >=
+			 ARRAY_SIZE(vm->stat.pages)))
+		return;
+	vm->stat.pages[level - 1] += delta;
+}
 
 /* vcpu->mode: may the vCPU be in guest mode (and need a kick)? */
 enum hvk_vcpu_mode {
@@ -212,6 +254,9 @@ struct hvk_vcpu {
 	struct kvm_cpuid_entry2 *cpuid;		/* (o) */
 	unsigned int cpuid_nent;		/* (o) */
 	bool ran;				/* (o) KVM_RUN entered the guest */
+
+	char stats_id[HVK_STATS_NAME_SIZE];	/* (i) "hvk-<pid>/vcpu-<id>" */
+	struct hvk_vcpu_stat stat;
 };
 
 /*
@@ -330,6 +375,12 @@ int hvk_read_guest(struct hvk_vm *vm, u64 gpa, void *buf, unsigned int len);
 int hvk_write_guest(struct hvk_vm *vm, u64 gpa, const void *buf,
 		    unsigned int len);
 void hvk_vm_request_all(struct hvk_vm *vm, enum hvk_request req);
+
+/* stats.c: KVM_GET_STATS_FD; the layouts are built at module load. */
+int hvk_stats_init(void);
+void hvk_stats_exit(void);
+int hvk_vm_get_stats_fd(struct hvk_vm *vm);
+int hvk_vcpu_get_stats_fd(struct hvk_vcpu *vcpu);
 
 /* vcpu.c */
 int hvk_create_vcpu(struct hvk_vm *vm, unsigned long id);

@@ -87,6 +87,11 @@ static int __init hvk_init(void)
 	r = hvk_vendor->setup();
 	if (r)
 		return r;
+	r = hvk_stats_init();
+	if (r) {
+		hvk_vendor->unsetup();
+		return r;
+	}
 
 	/* vCPUs follow their thread between CPUs (vcpu.c). */
 	preempt_notifier_inc();
@@ -108,6 +113,7 @@ err_misc:
 err_virt:
 	debugfs_remove(hvk_debugfs_dir);
 	preempt_notifier_dec();
+	hvk_stats_exit();
 	hvk_vendor->unsetup();
 	return r;
 }
@@ -118,6 +124,7 @@ static void __exit hvk_exit(void)
 	hvk_virt_exit();
 	debugfs_remove(hvk_debugfs_dir);
 	preempt_notifier_dec();
+	hvk_stats_exit();
 	hvk_vendor->unsetup();
 }
 

@@ -240,6 +240,8 @@ static int hvk_mmio_run(struct hvk_vcpu *vcpu, u64 gpa)
 	emu->rflags = vcpu->rflags;
 
 	r = hvk_emulate(emu);
+	if (r == HVK_EMU_EXIT)
+		vcpu->stat.mmio_exits++;
 	switch (r) {
 	case HVK_EMU_EXIT:
 		if (mmio->read_pending) {

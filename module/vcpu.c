@@ -89,6 +89,7 @@ static int hvk_vcpu_enter_guest(struct hvk_vcpu *vcpu)
 	vcpu->ran = true;
 
 	hvk_vendor->run(vcpu, flush);
+	vcpu->stat.exits++;
 
 	/* The exit left DR7 as the guest had it, or reset: the host's again. */
 	if (hw_breakpoint_active())
@@ -124,6 +125,7 @@ static int hvk_vcpu_run(struct hvk_vcpu *vcpu)
 	for (;;) {
 		if (signal_pending(current)) {
 			run->exit_reason = KVM_EXIT_INTR;
+			vcpu->stat.signal_exits++;
 			r = -EINTR;
 			break;
 		}
@@ -310,6 +312,8 @@ static long hvk_vcpu_do_ioctl(struct hvk_vcpu *vcpu, unsigned int ioctl,
 		return hvk_set_cpuid2(vcpu, argp);
 	case KVM_GET_CPUID2:
 		return hvk_get_cpuid2(vcpu, argp);
+	case KVM_GET_STATS_FD:
+		return hvk_vcpu_get_stats_fd(vcpu);
 	default:
 		return -ENOTTY;
 	}
@@ -418,6 +422,8 @@ int hvk_create_vcpu(struct hvk_vm *vm, unsigned long id)
 			  (id == 0 ? BIT_ULL(8) : 0);
 	hvk_reset_debug_registers(vcpu);
 	vcpu->xcr0 = XFEATURE_MASK_FP;
+	snprintf(vcpu->stats_id, sizeof(vcpu->stats_id), "hvk-%d/vcpu-%lu",
+		 task_pid_nr(current), id);
 
 	r = -ENOMEM;
 	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);

@@ -2,10 +2,11 @@
 /*
  * VMs: the VM file descriptor, memory slots, and access to guest memory.
  *
- * A VM lives while its fd or any of its vCPU fds is open (vm->refs).  Its
- * vCPUs live as long as the VM.  Guest memory is the creator's: every VM and
- * vCPU ioctl must come from the creating address space (-EIO otherwise), so
- * that slot host addresses mean the same thing to every caller.
+ * A VM lives while its fd, any of its vCPU fds or a stats fd is open
+ * (vm->refs).  Its vCPUs live as long as the VM.  Guest memory is the
+ * creator's: every VM and vCPU ioctl must come from the creating address
+ * space (-EIO otherwise), so that slot host addresses mean the same thing
+ * to every caller.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -30,6 +31,7 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 	case KVM_CAP_IMMEDIATE_EXIT:
 	case KVM_CAP_READONLY_MEM:
 	case KVM_CAP_SYNC_MMU:
+	case KVM_CAP_BINARY_STATS_FD:
 		return 1;
 	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
 		return HVK_DIRTY_LOG_MANUAL_CAPS;
@@ -360,6 +362,8 @@ static long hvk_vm_ioctl(struct file *filp, unsigned int ioctl,
 		if (copy_from_user(&cap, argp, sizeof(cap)))
 			return -EFAULT;
 		return hvk_vm_enable_cap(vm, &cap);
+	case KVM_GET_STATS_FD:
+		return hvk_vm_get_stats_fd(vm);
 	default:
 		return -ENOTTY;
 	}
@@ -379,7 +383,7 @@ static const struct file_operations hvk_vm_fops = {
 	.llseek = noop_llseek,
 };
 
-/* A vCPU fd keeps its VM alive. */
+/* A vCPU fd or a stats fd keeps its VM alive. */
 void hvk_vm_get(struct hvk_vm *vm)
 {
 	refcount_inc(&vm->refs);
@@ -409,6 +413,9 @@ int hvk_create_vm(unsigned long type)
 		kfree(vm);
 		return r;
 	}
+	/* KVM's "kvm-<pid>", with the creating thread's id. */
+	snprintf(vm->stats_id, sizeof(vm->stats_id), "hvk-%d",
+		 task_pid_nr(current));
 
 	r = anon_inode_getfd("hvk-vm", &hvk_vm_fops, vm, O_RDWR | O_CLOEXEC);
 	if (r < 0)

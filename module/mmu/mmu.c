@@ -150,10 +150,15 @@ static bool mmu_range(struct hvk_mmu *mmu, u64 start, u64 end, mmu_leaf_fn fn)
 			      fn);
 }
 
+static struct hvk_vm *mmu_vm(struct hvk_mmu *mmu)
+{
+	return container_of(mmu, struct hvk_vm, mmu);
+}
+
 static bool mmu_zap_leaf(struct hvk_mmu *mmu, u64 *pte, int level)
 {
 	*pte = 0;
-	mmu->leaves[level - 1]--;
+	hvk_stat_pages(mmu_vm(mmu), level, -1);
 	return true;
 }
 
@@ -429,7 +434,7 @@ static void mmu_install(struct hvk_vcpu *vcpu, u64 gfn, int level, u64 pfn,
 	}
 	new |= pfn << PAGE_SHIFT;
 	if (!*pte)
-		mmu->leaves[level - 1]++;
+		hvk_stat_pages(vcpu->vm, level, 1);
 	WRITE_ONCE(*pte, new);
 }
 

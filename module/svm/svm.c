@@ -635,6 +635,13 @@ static int svm_exit_ok(struct svm_vcpu *svm)
 	return 1;
 }
 
+/* The interrupt is still pending in the host: it is taken after the exit. */
+static int svm_exit_intr(struct svm_vcpu *svm)
+{
+	svm->vcpu.stat.irq_exits++;
+	return 1;
+}
+
 static int svm_exit_cpuid(struct svm_vcpu *svm)
 {
 	u64 next;
@@ -819,7 +826,7 @@ static const svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR0 + 7]	= svm_exit_dr,
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_DB]	= svm_exit_reflect,
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_AC]	= svm_exit_reflect,
-	[SVM_EXIT_INTR]			= svm_exit_ok,
+	[SVM_EXIT_INTR]			= svm_exit_intr,
 	[SVM_EXIT_NMI]			= svm_exit_ok,
 	[SVM_EXIT_SMI]			= svm_exit_ok,
 	[SVM_EXIT_INIT]			= svm_exit_ok,

@@ -373,6 +373,7 @@ static int vmx_handle_exception_nmi(struct vmx_vcpu *vmx)
 /* The interrupt is still pending in the host: it is taken on the way out. */
 static int vmx_handle_external_interrupt(struct vmx_vcpu *vmx)
 {
+	vmx->vcpu.stat.irq_exits++;
 	return 1;
 }
 

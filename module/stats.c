@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Statistics file descriptors (KVM_GET_STATS_FD on a VM or a vCPU fd), in
+ * KVM's binary format (stats.h).  The tables below name every statistic of
+ * struct hvk_vm_stat and struct hvk_vcpu_stat; their layouts are rendered
+ * once at module load.
+ *
+ * A stats fd is read-only and keeps the VM alive (vm->refs) while it is
+ * open, so a vCPU's statistics outlive its fd too.  read() copies the
+ * counters as they are while the vCPU may be updating them: a value may be
+ * torn or one event behind, as on KVM.  Unlike KVM (noop_llseek), lseek()
+ * moves the file position.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/uaccess.h>
+
+#include "hvk.h"
+
+/* KVM's names, where KVM counts the same event. */
+static const struct hvk_stat_desc hvk_vm_stats_table[] = {
+	HVK_STAT_ICOUNTER(hvk_vm_stat, pages_4k),
+	HVK_STAT_ICOUNTER(hvk_vm_stat, pages_2m),
+	HVK_STAT_ICOUNTER(hvk_vm_stat, pages_1g),
+};
+
+static const struct hvk_stat_desc hvk_vcpu_stats_table[] = {
+	HVK_STAT_COUNTER(hvk_vcpu_stat, exits),
+	HVK_STAT_COUNTER(hvk_vcpu_stat, io_exits),
+	HVK_STAT_COUNTER(hvk_vcpu_stat, mmio_exits),
+	HVK_STAT_COUNTER(hvk_vcpu_stat, halt_exits),
+	HVK_STAT_COUNTER(hvk_vcpu_stat, signal_exits),
+	HVK_STAT_COUNTER(hvk_vcpu_stat, irq_exits),
+	HVK_STAT_COUNTER(hvk_vcpu_stat, hypercalls),
+};
+
+static struct hvk_stats_layout hvk_vm_stats_layout;	/* (i) */
+static struct hvk_stats_layout hvk_vcpu_stats_layout;	/* (i) */
+
+/* A table that breaks KVM's rules is hvk's bug: the module does not load. */
+static int hvk_stats_build(struct hvk_stats_layout *layout,
+			   const struct hvk_stat_desc *table, unsigned int n,
+			   size_t data_size)
+{
+	int r = hvk_stats_layout_init(layout, table, n, data_size);
+
+	WARN_ON_ONCE(r == -EINVAL);
+	return r;
+}
+
+int hvk_stats_init(void)
+{
+	int r;
+
+	r = hvk_stats_build(&hvk_vm_stats_layout, hvk_vm_stats_table,
+			    ARRAY_SIZE(hvk_vm_stats_table),
+			    sizeof(struct hvk_vm_stat));
+	if (r)
+		return r;
+	r = hvk_stats_build(&hvk_vcpu_stats_layout, hvk_vcpu_stats_table,
+			    ARRAY_SIZE(hvk_vcpu_stats_table),
+			    sizeof(struct hvk_vcpu_stat));
+	if (r)
+		hvk_stats_layout_free(&hvk_vm_stats_layout);
+	return r;
+}
+
+void hvk_stats_exit(void)
+{
+	hvk_stats_layout_free(&hvk_vcpu_stats_layout);
+	hvk_stats_layout_free(&hvk_vm_stats_layout);
+}
+
+/* Any range of the file, as KVM: short at the end, 0 past it. */
+static ssize_t hvk_stats_read(const struct hvk_stats_layout *layout,
+			      const char *id, const void *data,
+			      char __user *buf, size_t size, loff_t *ppos)
+{
+	u64 pos = *ppos;
+	size_t done = 0;
+
+	while (done < size) {
+		const void *src;
+		size_t n = hvk_stats_chunk(layout, id, data, pos, &src);
+
+		if (!n)
+			break;
+		n = min(n, size - done);
+		if (copy_to_user(buf + done, src, n))
+			return -EFAULT;
+		done += n;
+		pos += n;
+	}
+	*ppos = pos;
+	return done;
+}
+
+static ssize_t hvk_vm_stats_read(struct file *filp, char __user *buf,
+				 size_t size, loff_t *ppos)
+{
+	struct hvk_vm *vm = filp->private_data;
+
+	return hvk_stats_read(&hvk_vm_stats_layout, vm->stats_id, &vm->stat,
+			      buf, size, ppos);
+}
+
+static loff_t hvk_vm_stats_llseek(struct file *filp, loff_t offset,
+				  int whence)
+{
+	return fixed_size_llseek(filp, offset, whence,
+				 hvk_stats_file_size(&hvk_vm_stats_layout));
+}
+
+static int hvk_vm_stats_release(struct inode *inode, struct file *filp)
+{
+	hvk_vm_put(filp->private_data);
+	return 0;
+}
+
+static const struct file_operations hvk_vm_stats_fops = {
+	.owner = THIS_MODULE,
+	.read = hvk_vm_stats_read,
+	.llseek = hvk_vm_stats_llseek,
+	.release = hvk_vm_stats_release,
+};
+
+static ssize_t hvk_vcpu_stats_read(struct file *filp, char __user *buf,
+				   size_t size, loff_t *ppos)
+{
+	struct hvk_vcpu *vcpu = filp->private_data;
+
+	return hvk_stats_read(&hvk_vcpu_stats_layout, vcpu->stats_id,
+			      &vcpu->stat, buf, size, ppos);
+}
+
+static loff_t hvk_vcpu_stats_llseek(struct file *filp, loff_t offset,
+				    int whence)
+{
+	return fixed_size_llseek(filp, offset, whence,
+				 hvk_stats_file_size(&hvk_vcpu_stats_layout));
+}
+
+static int hvk_vcpu_stats_release(struct inode *inode, struct file *filp)
+{
+	struct hvk_vcpu *vcpu = filp->private_data;
+
+	hvk_vm_put(vcpu->vm);
+	return 0;
+}
+
+static const struct file_operations hvk_vcpu_stats_fops = {
+	.owner = THIS_MODULE,
+	.read = hvk_vcpu_stats_read,
+	.llseek = hvk_vcpu_stats_llseek,
+	.release = hvk_vcpu_stats_release,
+};
+
+/* A read-only fd on @priv that holds a reference to @vm. */
+static int hvk_stats_fd(const char *name, const struct file_operations *fops,
+			void *priv, struct hvk_vm *vm)
+{
+	struct file *file;
+	int fd;
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	file = anon_inode_getfile(name, fops, priv, O_RDONLY);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		return PTR_ERR(file);
+	}
+	hvk_vm_get(vm);
+	/* Anonymous inodes do not get pread and lseek by default. */
+	file->f_mode |= FMODE_PREAD | FMODE_LSEEK;
+	fd_install(fd, file);
+	return fd;
+}
+
+int hvk_vm_get_stats_fd(struct hvk_vm *vm)
+{
+	return hvk_stats_fd("hvk-vm-stats", &hvk_vm_stats_fops, vm, vm);
+}
+
+int hvk_vcpu_get_stats_fd(struct hvk_vcpu *vcpu)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "hvk-vcpu-stats:%u", vcpu->id);
+	return hvk_stats_fd(name, &hvk_vcpu_stats_fops, vcpu, vcpu->vm);
+}
