@@ -233,8 +233,11 @@ static int hvk_set_mce(struct hvk_vcpu *vcpu, u32 msr, u64 val, bool host)
 static void hvk_move_tsc(struct hvk_vcpu *vcpu, s64 delta)
 {
 	struct hvk_vm *vm = vcpu->vm;
+	s64 old = READ_ONCE(vm->tsc_offset);
 
-	WRITE_ONCE(vm->tsc_offset, READ_ONCE(vm->tsc_offset) + delta);
+	/* vCPUs may move it at once: no delta is lost. */
+	while (!try_cmpxchg(&vm->tsc_offset, &old, old + delta))
+		;
 	/* tsc_timestamp in every vCPU's kvmclock follows the offset. */
 	hvk_vm_request_all(vm, HVK_REQ_CLOCK_UPDATE);
 }
