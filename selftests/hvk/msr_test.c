@@ -465,7 +465,11 @@ TEST_F(msr, guest_access)
 	EXPECT_EQ(0, guest_wrmsr(&self->vcpu, MSR_MC0_ADDR, 0xabc000));
 	EXPECT_EQ(0, guest_rdmsr(&self->vcpu, MSR_MC0_ADDR, &val));
 	EXPECT_EQ(0xabc000ULL, val);
-	EXPECT_EQ(1, guest_rdmsr(&self->vcpu, MSR_MC0_CTL + 4 * banks, &val));
+	/* Past the last bank (with 32, that is VMX_BASIC: not a bank). */
+	if (banks < 32) {
+		EXPECT_EQ(1, guest_rdmsr(&self->vcpu, MSR_MC0_CTL + 4 * banks,
+					 &val));
+	}
 
 	if (msr_listed(self->vm.sys_fd, MSR_TSC_AUX)) {
 		EXPECT_EQ(0, guest_wrmsr(&self->vcpu, MSR_TSC_AUX, 0x42));
