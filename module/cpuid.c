@@ -2,14 +2,17 @@
 /*
  * CPUID as the guest sees it: the host's answer, masked to the features hvk
  * virtualizes, with the hypervisor bit set.  Anything whose state hvk does
- * not switch or emulate yet (XSAVE and AVX, MTRR and PAT MSRs, the local
- * APIC, TSC_AUX, performance counters, speculation-control MSRs, nested
- * virtualization) is hidden, so that a guest never depends on it.
+ * not switch or emulate yet (XSAVE and AVX, the local APIC, performance
+ * counters, nested virtualization) is hidden, so that a guest never depends
+ * on it.  Features whose MSRs hvk emulates (MTRR, PAT, MCE/MCA banks,
+ * TSC_ADJUST, kvmclock) are offered; those that need the host CPU's own
+ * (RDTSCP and RDPID with TSC_AUX, SPEC_CTRL and PRED_CMD) where it has them.
  */
 #include <linux/bits.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <asm/kvm_para.h>
 #include <asm/processor.h>
 
 #include "hvk.h"
@@ -28,21 +31,31 @@
 #define C1_RDRAND	BIT(30)
 #define C1_HYPERVISOR	BIT(31)
 
-/* CPUID.1:EDX: x87, VME, DE, PSE, TSC, MSR, PAE, CX8, SEP, PGE, CMOV,
- * PSE36, CLFSH, MMX, FXSR, SSE, SSE2, SS.
+/* CPUID.1:EDX: x87, VME, DE, PSE, TSC, MSR, PAE, MCE, CX8, SEP, MTRR, PGE,
+ * MCA, CMOV, PAT, PSE36, CLFSH, MMX, FXSR, SSE, SSE2, SS.
  */
 #define D1_ALLOWED	(BIT(0) | BIT(1) | BIT(2) | BIT(3) | BIT(4) | BIT(5) | \
-			 BIT(6) | BIT(8) | BIT(11) | BIT(13) | BIT(15) |       \
-			 BIT(17) | BIT(19) | BIT(23) | BIT(24) | BIT(25) |     \
-			 BIT(26) | BIT(27))
+			 BIT(6) | BIT(7) | BIT(8) | BIT(11) | BIT(12) |        \
+			 BIT(13) | BIT(14) | BIT(15) | BIT(16) | BIT(17) |     \
+			 BIT(19) | BIT(23) | BIT(24) | BIT(25) | BIT(26) |     \
+			 BIT(27))
 
 /* CPUID.7.0:EBX: FSGSBASE, BMI1, SMEP, BMI2, ERMS, RDSEED, ADX, SMAP,
- * CLFLUSHOPT, CLWB, SHA.
+ * CLFLUSHOPT, CLWB, SHA; TSC_ADJUST is emulated, offered whatever the host.
  */
+#define B7_TSC_ADJUST	BIT(1)
 #define B7_ALLOWED	(BIT(0) | BIT(3) | BIT(7) | BIT(8) | BIT(9) | BIT(18) | \
 			 BIT(19) | BIT(20) | BIT(23) | BIT(24) | BIT(29))
-/* CPUID.7.0:ECX: UMIP. */
+/* CPUID.7.0:ECX: UMIP; RDPID where it reaches the guest's TSC_AUX. */
 #define C7_ALLOWED	BIT(2)
+#define C7_RDPID	BIT(22)
+/* CPUID.7.0:EDX: IBRS and IBPB, STIBP, SSBD: SPEC_CTRL and PRED_CMD. */
+#define D7_SPEC_CTRL	(BIT(26) | BIT(27) | BIT(31))
+/* CPUID.80000008h:EBX: AMD's IBPB; IBRS, STIBP, SSBD. */
+#define BX8_IBPB	BIT(12)
+#define BX8_SPEC_CTRL	(BIT(14) | BIT(15) | BIT(24))
+/* CPUID.80000001h:EDX: RDTSCP, as RDPID. */
+#define DX1_RDTSCP	BIT(27)
 
 /* CPUID.80000001h:ECX: LAHF/SAHF, ABM, SSE4A, misaligned SSE, PREFETCHW. */
 #define CX1_ALLOWED	(BIT(0) | BIT(5) | BIT(6) | BIT(7) | BIT(8))
@@ -58,9 +71,17 @@
 #define MAX_BASIC_LEAF	0x7
 #define MAX_EXT_LEAF	0x80000008
 
-/* The hypervisor leaves: KVM's signature, no paravirtual features yet. */
+/* The hypervisor leaves: KVM's signature and the features hvk has. */
 #define HV_LEAF_BASE	0x40000000
 #define HV_LEAF_MAX	0x40000001
+#define HV_FEATURES	(BIT(KVM_FEATURE_CLOCKSOURCE2) | \
+			 BIT(KVM_FEATURE_CLOCKSOURCE_STABLE_BIT))
+
+/* Do RDTSCP and RDPID read the guest's TSC_AUX in the guest? */
+static bool hvk_cpuid_rdtscp(void)
+{
+	return hvk_has_tsc_aux() && hvk_vendor->rdtscp_in_guest();
+}
 
 /* What hvk offers for @leaf.@subleaf, before any per-vCPU value. */
 static void hvk_cpuid_default(u32 leaf, u32 subleaf, u32 regs[4])
@@ -76,6 +97,11 @@ static void hvk_cpuid_default(u32 leaf, u32 subleaf, u32 regs[4])
 		*b = 0x4b4d564b;
 		*c = 0x564b4d56;
 		*d = 0x4d;
+		return;
+	}
+	if (leaf == HV_LEAF_MAX) {
+		/* Stable-bit support: the flag may be set, not that it is. */
+		*a = HV_FEATURES;
 		return;
 	}
 	if ((leaf < 0x80000000 && leaf > max_basic) ||
@@ -105,9 +131,10 @@ static void hvk_cpuid_default(u32 leaf, u32 subleaf, u32 regs[4])
 	case 7:
 		if (subleaf == 0) {
 			*a = 0;
-			*b &= B7_ALLOWED;
-			*c &= C7_ALLOWED;
-			*d = 0;
+			*b = (*b & B7_ALLOWED) | B7_TSC_ADJUST;
+			*c &= C7_ALLOWED | (hvk_cpuid_rdtscp() ? C7_RDPID : 0);
+			*d &= boot_cpu_has(X86_FEATURE_MSR_SPEC_CTRL) ?
+			      D7_SPEC_CTRL : 0;
 		} else {
 			*a = *b = *c = *d = 0;
 		}
@@ -117,13 +144,16 @@ static void hvk_cpuid_default(u32 leaf, u32 subleaf, u32 regs[4])
 		break;
 	case 0x80000001:
 		*c &= CX1_ALLOWED;
-		*d &= DX1_ALLOWED;
+		*d &= DX1_ALLOWED | (hvk_cpuid_rdtscp() ? DX1_RDTSCP : 0);
 		break;
 	case 0x80000002 ... 0x80000006:
 		break;	/* brand string, cache and TLB information */
 	case 0x80000008:
-		/* Address sizes only; no AMD speculation-control bits. */
-		*b = *c = *d = 0;
+		/* Address sizes, and AMD's speculation controls hvk passes. */
+		*b &= (boot_cpu_has(X86_FEATURE_IBPB) ? BX8_IBPB : 0) |
+		      (boot_cpu_has(X86_FEATURE_MSR_SPEC_CTRL) ?
+		       BX8_SPEC_CTRL : 0);
+		*c = *d = 0;
 		break;
 	default:
 		/* Power, thermal and topology leaves: nothing to report. */

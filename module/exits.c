@@ -369,10 +369,13 @@ int hvk_handle_cpuid(struct hvk_vcpu *vcpu, u64 next_rip)
 
 int hvk_handle_rdmsr(struct hvk_vcpu *vcpu, u64 next_rip)
 {
+	u32 msr = vcpu->regs[HVK_RCX];
 	u64 val;
+	int r;
 
-	if (hvk_get_msr(vcpu, vcpu->regs[HVK_RCX], &val))
-		return hvk_inject_gp(vcpu);
+	r = hvk_get_msr(vcpu, msr, &val, false);
+	if (r)
+		return hvk_msr_failed(vcpu, true, msr, 0, r, next_rip);
 	vcpu->regs[HVK_RAX] = (u32)val;
 	vcpu->regs[HVK_RDX] = val >> 32;
 	vcpu->rip = next_rip;
@@ -382,9 +385,12 @@ int hvk_handle_rdmsr(struct hvk_vcpu *vcpu, u64 next_rip)
 int hvk_handle_wrmsr(struct hvk_vcpu *vcpu, u64 next_rip)
 {
 	u64 val = (u32)vcpu->regs[HVK_RAX] | (vcpu->regs[HVK_RDX] << 32);
+	u32 msr = vcpu->regs[HVK_RCX];
+	int r;
 
-	if (hvk_set_msr(vcpu, vcpu->regs[HVK_RCX], val, false))
-		return hvk_inject_gp(vcpu);
+	r = hvk_set_msr(vcpu, msr, val, false);
+	if (r)
+		return hvk_msr_failed(vcpu, false, msr, val, r, next_rip);
 	vcpu->rip = next_rip;
 	return 1;
 }

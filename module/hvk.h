@@ -22,6 +22,9 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <asm/fpu/api.h>
+#include <asm/msr.h>
+#include <asm/msr-index.h>
+#include <asm/nospec-branch.h>
 
 #include "insn.h"
 #include "kvm_abi.h"
@@ -149,6 +152,17 @@ struct hvk_vm {
 
 	char stats_id[HVK_STATS_NAME_SIZE];	/* (i) "hvk-<pid>" */
 	struct hvk_vm_stat stat;
+	/*
+	 * kvmclock (kvmclock.c): the VM's clock read clock_ns when the host
+	 * TSC read clock_host_tsc, and runs at the host TSC's rate since.
+	 */
+	spinlock_t clock_lock;
+	u64 clock_host_tsc;			/* (l: clock_lock) */
+	u64 clock_ns;				/* (l: clock_lock) */
+	u64 wall_clock_msr;			/* (a) MSR_KVM_WALL_CLOCK_NEW */
+
+	/* KVM_CAP_X86_USER_SPACE_MSR: KVM_MSR_EXIT_REASON_* to user space. */
+	u32 user_space_msr_mask;		/* (a) */
 };
 
 /*
@@ -173,6 +187,7 @@ enum hvk_vcpu_mode {
 /* vcpu->requests: work for the vCPU before its next entry. */
 enum hvk_request {
 	HVK_REQ_TLB_FLUSH,	/* flush this VM's guest-physical TLB entries */
+	HVK_REQ_CLOCK_UPDATE,	/* rewrite the kvmclock page (may sleep) */
 };
 
 /* A port I/O exit to user space waiting for its completion. */
@@ -201,6 +216,36 @@ struct hvk_mmio {
 	u64 gpa;
 	u8 len;
 	u8 data[8];
+};
+
+/* Machine-check banks offered in MCG_CAP (no MCG_CTL, no CMCI). */
+#define HVK_MCE_BANKS		8
+/* Variable-range MTRRs offered in MTRRcap, as KVM. */
+#define HVK_MTRR_VAR		8
+#define HVK_MTRR_FIXED		11
+
+/* MSRs that the core keeps for the guest (msr.c); all (o). */
+struct hvk_msrs {
+	u64 pat;
+	u64 misc_enable;
+	s64 tsc_adjust;
+	u64 tsc_aux;		/* in the hardware while the vCPU is loaded */
+	u64 spec_ctrl;		/* in the hardware while the guest runs */
+	u64 mtrr_deftype;
+	u64 mtrr_fixed[HVK_MTRR_FIXED];
+	u64 mtrr_var[2 * HVK_MTRR_VAR];	/* base, mask, base, ... */
+	u64 mcg_status;
+	u64 mcg_ctl;
+	u64 mce_banks[4 * HVK_MCE_BANKS]; /* CTL, STATUS, ADDR, MISC, ... */
+	u64 kvmclock;		/* MSR_KVM_SYSTEM_TIME_NEW as written */
+	u32 kvmclock_version;	/* of the guest's pvclock_vcpu_time_info */
+};
+
+/* An RDMSR or WRMSR handed to user space, waiting for its completion. */
+struct hvk_msr_exit {
+	bool pending;
+	bool read;
+	u64 next_rip;
 };
 
 struct hvk_vcpu {
@@ -240,6 +285,12 @@ struct hvk_vcpu {
 		bool has_cr2;		/* #PF: CR2 is set as it is delivered */
 		u64 cr2;
 	} exception;				/* (o) */
+
+	struct hvk_msrs msrs;			/* (o) */
+	struct hvk_msr_exit msr_exit;		/* (o) */
+	/* TSC_AUX of the host CPU while the guest's is loaded. */
+	u64 host_tsc_aux;			/* (o) */
+	bool tsc_aux_loaded;			/* (o) */
 
 	struct hvk_pio pio;			/* (o) valid while pio_pending */
 	bool pio_pending;			/* (o) */
@@ -349,6 +400,12 @@ struct hvk_vendor {
 	 */
 	u64 (*get_msr)(struct hvk_vcpu *vcpu, u32 msr);
 	void (*set_msr)(struct hvk_vcpu *vcpu, u32 msr, u64 val);
+	/*
+	 * Do RDTSCP and RDPID run in the guest (reading the guest's TSC_AUX,
+	 * which the core loads between vcpu_load and vcpu_put)?  Else they
+	 * are #UD and CPUID does not offer them.
+	 */
+	bool (*rdtscp_in_guest)(void);
 };
 
 extern const struct hvk_vendor hvk_vmx_vendor;
@@ -441,12 +498,65 @@ int hvk_fpu_ioctl(struct hvk_vcpu *vcpu, unsigned int ioctl,
 int hvk_xcrs_ioctl(struct hvk_vcpu *vcpu, struct kvm_xcrs __user *argp,
 		   bool set);
 
-/* msr.c: the MSRs a guest and user space may read and write. */
-int hvk_get_msr(struct hvk_vcpu *vcpu, u32 msr, u64 *val);
+/*
+ * msr.c: the MSRs a guest and user space may read and write.
+ * hvk_get_msr() and hvk_set_msr() return 0, HVK_MSR_UNKNOWN for an MSR hvk
+ * does not virtualize, HVK_MSR_INVALID for an access or value it refuses
+ * (both #GP for the guest; KVM_MSR_EXIT_REASON_UNKNOWN and _INVAL).
+ */
+#define HVK_MSR_INVALID		1
+#define HVK_MSR_UNKNOWN		2
+int hvk_get_msr(struct hvk_vcpu *vcpu, u32 msr, u64 *val, bool host);
 int hvk_set_msr(struct hvk_vcpu *vcpu, u32 msr, u64 val, bool host);
 int hvk_get_msr_index_list(struct kvm_msr_list __user *argp);
 int hvk_msrs_ioctl(struct hvk_vcpu *vcpu, struct kvm_msrs __user *argp,
 		   bool set);
+void hvk_msrs_reset(struct hvk_vcpu *vcpu);
+bool hvk_has_tsc_aux(void);
+/* A failed guest RDMSR/WRMSR: #GP, or an exit to user space (0). */
+int hvk_msr_failed(struct hvk_vcpu *vcpu, bool read, u32 msr, u64 val,
+		   int err, u64 next_rip);
+/* KVM_RUN after a KVM_EXIT_X86_RDMSR/WRMSR; exit-handler rule. */
+int hvk_complete_msr_exit(struct hvk_vcpu *vcpu);
+/* Called with preemption disabled from vcpu_load and vcpu_put. */
+void hvk_load_guest_tsc_aux(struct hvk_vcpu *vcpu);
+void hvk_put_guest_tsc_aux(struct hvk_vcpu *vcpu);
+
+/*
+ * The guest's SPEC_CTRL is in the hardware only while the guest runs:
+ * written right before the entry stub and the host's written back right
+ * after it, interrupts off, only when the two differ.  The guest cannot
+ * write the MSR directly (every MSR access exits), so the value hvk holds
+ * is the guest's.  The VMX stub rewrites the host's value itself where the
+ * kernel uses legacy IBRS; this runs before anything but the stub's own
+ * RET (after its return-stack fill) and uses no indirect branch.
+ */
+static __always_inline void hvk_spec_ctrl_enter(struct hvk_vcpu *vcpu)
+{
+	if (cpu_feature_enabled(X86_FEATURE_MSR_SPEC_CTRL) &&
+	    vcpu->msrs.spec_ctrl != this_cpu_read(x86_spec_ctrl_current))
+		native_wrmsrl(MSR_IA32_SPEC_CTRL, vcpu->msrs.spec_ctrl);
+}
+
+static __always_inline void hvk_spec_ctrl_exit(struct hvk_vcpu *vcpu)
+{
+	u64 host;
+
+	if (!cpu_feature_enabled(X86_FEATURE_MSR_SPEC_CTRL))
+		return;
+	host = this_cpu_read(x86_spec_ctrl_current);
+	if (vcpu->msrs.spec_ctrl != host)
+		native_wrmsrl(MSR_IA32_SPEC_CTRL, host);
+}
+
+/* kvmclock.c: MSR_KVM_SYSTEM_TIME_NEW, _WALL_CLOCK_NEW, KVM_GET/SET_CLOCK. */
+void hvk_kvmclock_init(struct hvk_vm *vm);
+void hvk_kvmclock_update(struct hvk_vcpu *vcpu);
+void hvk_kvmclock_write_wall_clock(struct hvk_vcpu *vcpu, u64 gpa);
+bool hvk_tsc_stable(void);
+int hvk_set_tsc_khz(u32 khz);
+int hvk_clock_ioctl(struct hvk_vm *vm, struct kvm_clock_data __user *argp,
+		    bool set);
 
 /* cr.c: architectural checks shared by the ioctls and the exit handlers. */
 bool hvk_sregs_valid(const struct hvk_vcpu *vcpu,

@@ -19,6 +19,7 @@
 #include <asm/debugreg.h>
 #include <asm/fpu/types.h>
 #include <asm/processor-flags.h>
+#include <asm/tsc.h>
 
 #include "hvk.h"
 #include "vmenter.inc"
@@ -33,12 +34,16 @@ static void hvk_sched_in(struct preempt_notifier *pn, int cpu)
 	struct hvk_vcpu *vcpu = preempt_notifier_to_vcpu(pn);
 
 	hvk_vendor->vcpu_load(vcpu, cpu);
+	hvk_load_guest_tsc_aux(vcpu);
 	WRITE_ONCE(vcpu->cpu, cpu);
 }
 
 static void hvk_sched_out(struct preempt_notifier *pn, struct task_struct *next)
 {
-	hvk_vendor->vcpu_put(preempt_notifier_to_vcpu(pn));
+	struct hvk_vcpu *vcpu = preempt_notifier_to_vcpu(pn);
+
+	hvk_put_guest_tsc_aux(vcpu);
+	hvk_vendor->vcpu_put(vcpu);
 }
 
 static struct preempt_ops hvk_preempt_ops = {
@@ -52,6 +57,7 @@ static void hvk_vcpu_load(struct hvk_vcpu *vcpu)
 
 	preempt_notifier_register(&vcpu->preempt_notifier);
 	hvk_vendor->vcpu_load(vcpu, cpu);
+	hvk_load_guest_tsc_aux(vcpu);
 	WRITE_ONCE(vcpu->cpu, cpu);
 	put_cpu();
 }
@@ -59,6 +65,7 @@ static void hvk_vcpu_load(struct hvk_vcpu *vcpu)
 static void hvk_vcpu_put(struct hvk_vcpu *vcpu)
 {
 	preempt_disable();
+	hvk_put_guest_tsc_aux(vcpu);
 	hvk_vendor->vcpu_put(vcpu);
 	preempt_notifier_unregister(&vcpu->preempt_notifier);
 	preempt_enable();
@@ -79,7 +86,8 @@ static int hvk_vcpu_enter_guest(struct hvk_vcpu *vcpu)
 	 * entry, which exits the guest at once.
 	 */
 	smp_mb();
-	if (signal_pending(current) || need_resched()) {
+	if (signal_pending(current) || need_resched() ||
+	    test_bit(HVK_REQ_CLOCK_UPDATE, &vcpu->requests)) {
 		WRITE_ONCE(vcpu->mode, HVK_OUTSIDE_GUEST_MODE);
 		local_irq_enable();
 		preempt_enable();
@@ -117,6 +125,11 @@ static int hvk_vcpu_run(struct hvk_vcpu *vcpu)
 		if (r <= 0)
 			return r;
 	}
+	if (vcpu->msr_exit.pending) {
+		r = hvk_complete_msr_exit(vcpu);
+		if (r <= 0)
+			return r;
+	}
 	/* As KVM: -EINTR, and exit_reason left as the last exit set it. */
 	if (READ_ONCE(run->HVK_IMMEDIATE_EXIT))
 		return -EINTR;
@@ -129,6 +142,9 @@ static int hvk_vcpu_run(struct hvk_vcpu *vcpu)
 			r = -EINTR;
 			break;
 		}
+		/* Writes guest memory, which may sleep: before entering. */
+		if (test_and_clear_bit(HVK_REQ_CLOCK_UPDATE, &vcpu->requests))
+			hvk_kvmclock_update(vcpu);
 		r = hvk_vcpu_enter_guest(vcpu);
 		if (r <= 0)
 			break;
@@ -314,6 +330,11 @@ static long hvk_vcpu_do_ioctl(struct hvk_vcpu *vcpu, unsigned int ioctl,
 		return hvk_get_cpuid2(vcpu, argp);
 	case KVM_GET_STATS_FD:
 		return hvk_vcpu_get_stats_fd(vcpu);
+	case KVM_GET_TSC_KHZ:
+		/* No TSC scaling: the guest's TSC runs at the host's rate. */
+		return tsc_khz;
+	case KVM_SET_TSC_KHZ:
+		return hvk_set_tsc_khz((unsigned long)argp);
 	default:
 		return -ENOTTY;
 	}
@@ -421,6 +442,7 @@ int hvk_create_vcpu(struct hvk_vm *vm, unsigned long id)
 	vcpu->apic_base = APIC_DEFAULT_PHYS_BASE | BIT_ULL(11) |
 			  (id == 0 ? BIT_ULL(8) : 0);
 	hvk_reset_debug_registers(vcpu);
+	hvk_msrs_reset(vcpu);
 	vcpu->xcr0 = XFEATURE_MASK_FP;
 	snprintf(vcpu->stats_id, sizeof(vcpu->stats_id), "hvk-%d/vcpu-%lu",
 		 task_pid_nr(current), id);

@@ -32,7 +32,15 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 	case KVM_CAP_READONLY_MEM:
 	case KVM_CAP_SYNC_MMU:
 	case KVM_CAP_BINARY_STATS_FD:
+	case KVM_CAP_GET_TSC_KHZ:
+	case KVM_CAP_X86_USER_SPACE_MSR:
 		return 1;
+	case KVM_CAP_TSC_CONTROL:
+	case KVM_CAP_VM_TSC_CONTROL:
+		return 0;	/* no TSC scaling, as KVM without it */
+	case KVM_CAP_ADJUST_CLOCK:
+		return KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME |
+		       KVM_CLOCK_HOST_TSC;
 	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
 		return HVK_DIRTY_LOG_MANUAL_CAPS;
 	case KVM_CAP_XSAVE:
@@ -311,6 +319,13 @@ static int hvk_vm_enable_cap(struct hvk_vm *vm,
 		vm->dirty_log_manual = cap->args[0];
 		up_write(&vm->slots_lock);
 		return 0;
+	case KVM_CAP_X86_USER_SPACE_MSR:
+		/* No MSR filter (KVM_X86_SET_MSR_FILTER): no _FILTER exits. */
+		if (cap->args[0] & ~(u64)(KVM_MSR_EXIT_REASON_INVAL |
+					  KVM_MSR_EXIT_REASON_UNKNOWN))
+			return -EINVAL;
+		WRITE_ONCE(vm->user_space_msr_mask, cap->args[0]);
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -364,6 +379,9 @@ static long hvk_vm_ioctl(struct file *filp, unsigned int ioctl,
 		return hvk_vm_enable_cap(vm, &cap);
 	case KVM_GET_STATS_FD:
 		return hvk_vm_get_stats_fd(vm);
+	case KVM_GET_CLOCK:
+	case KVM_SET_CLOCK:
+		return hvk_clock_ioctl(vm, argp, ioctl == KVM_SET_CLOCK);
 	default:
 		return -ENOTTY;
 	}
@@ -404,6 +422,7 @@ int hvk_create_vm(unsigned long type)
 	refcount_set(&vm->refs, 1);
 	mutex_init(&vm->lock);
 	init_rwsem(&vm->slots_lock);
+	hvk_kvmclock_init(vm);
 	mmgrab(current->mm);
 	vm->mm = current->mm;
 	r = hvk_mmu_init(vm);

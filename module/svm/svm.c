@@ -441,7 +441,7 @@ static void svm_init_vmcb(struct svm_vcpu *svm)
 		INTERCEPT_MSR_PROT, INTERCEPT_TASK_SWITCH, INTERCEPT_SHUTDOWN,
 		INTERCEPT_VMRUN, INTERCEPT_VMMCALL, INTERCEPT_VMLOAD,
 		INTERCEPT_VMSAVE, INTERCEPT_STGI, INTERCEPT_CLGI,
-		INTERCEPT_SKINIT, INTERCEPT_RDTSCP, INTERCEPT_MONITOR,
+		INTERCEPT_SKINIT, INTERCEPT_MONITOR,
 		INTERCEPT_MWAIT, INTERCEPT_XSETBV,
 	};
 	struct kvm_segment data = {
@@ -507,6 +507,15 @@ static int svm_vcpu_init(struct hvk_vcpu *vcpu)
 static void svm_vcpu_free(struct hvk_vcpu *vcpu)
 {
 	free_page((unsigned long)to_svm(vcpu)->vmcb);
+}
+
+/*
+ * RDTSCP and RDPID run in the guest: VMRUN applies the TSC offset, and the
+ * core loads the guest's TSC_AUX between vcpu_load and vcpu_put.
+ */
+static bool svm_rdtscp_in_guest(void)
+{
+	return true;
 }
 
 /* Nothing in a VMCB is tied to a CPU; ASIDs are taken at VMRUN time. */
@@ -582,7 +591,9 @@ static void svm_run(struct hvk_vcpu *vcpu, bool flush_tlb)
 
 	asm volatile("clgi" ::: "memory");
 	hvk_guest_state_enter_irqoff();
+	hvk_spec_ctrl_enter(vcpu);
 	__svm_vcpu_run(__pa(vmcb), vcpu->regs, page_to_phys(sc->host_save));
+	hvk_spec_ctrl_exit(vcpu);
 	hvk_guest_state_exit_irqoff();
 	asm volatile("stgi" ::: "memory");
 
@@ -846,7 +857,6 @@ static const svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_CLGI]			= svm_inject_ud,
 	[SVM_EXIT_SKINIT]		= svm_inject_ud,
 	[SVM_EXIT_INVLPGA]		= svm_inject_ud,
-	[SVM_EXIT_RDTSCP]		= svm_inject_ud,
 	[SVM_EXIT_MONITOR]		= svm_inject_ud,
 	[SVM_EXIT_MWAIT]		= svm_inject_ud,
 	[SVM_EXIT_XSETBV]		= svm_inject_ud,
@@ -915,4 +925,5 @@ const struct hvk_vendor hvk_svm_vendor = {
 	.set_efer = svm_set_efer,
 	.get_msr = svm_get_msr,
 	.set_msr = svm_set_msr,
+	.rdtscp_in_guest = svm_rdtscp_in_guest,
 };

@@ -309,7 +309,9 @@ void vmx_run(struct hvk_vcpu *vcpu, bool flush_tlb)
 		native_write_cr2(vmx->cr2);
 
 	hvk_guest_state_enter_irqoff();
+	hvk_spec_ctrl_enter(vcpu);
 	vmx->fail = hvk_vmx_enter(vcpu->regs, vmx->launched);
+	hvk_spec_ctrl_exit(vcpu);
 	vmx->cr2 = native_read_cr2();
 	hvk_guest_state_exit_irqoff();
 

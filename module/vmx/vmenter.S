@@ -134,8 +134,9 @@ SYM_INNER_LABEL(hvk_vmx_vmexit, SYM_L_GLOBAL)
 	/*
 	 * Legacy IBRS protects the kernel only if IBRS is written again
 	 * after a less privileged predictor mode ran, whether or not the
-	 * value changed.  The guest cannot write SPEC_CTRL (hvk intercepts
-	 * every MSR), so it ran with the host's value, which is rewritten.
+	 * value changed: the host's value is written here, whatever the
+	 * guest's (hvk_spec_ctrl_exit() in the caller, which writes it
+	 * back when the guest's differs, then finds nothing to do).
 	 */
 	ALTERNATIVE "jmp .Lspec_ctrl_done", "", X86_FEATURE_KERNEL_IBRS
 	mov $MSR_IA32_SPEC_CTRL, %ecx

@@ -116,6 +116,7 @@ static bool vmx_setup_ctls(void)
 	u32 secondary = SECONDARY_EXEC_ENABLE_EPT |
 			SECONDARY_EXEC_UNRESTRICTED_GUEST |
 			SECONDARY_EXEC_WBINVD_EXITING |
+			SECONDARY_EXEC_ENABLE_RDTSCP |
 			(vpid ? SECONDARY_EXEC_ENABLE_VPID : 0);
 	bool ok;
 
@@ -139,8 +140,10 @@ static bool vmx_setup_ctls(void)
 			      CPU_BASED_ACTIVATE_SECONDARY_CONTROLS, 0,
 			      MSR_IA32_VMX_TRUE_PROCBASED_CTLS,
 			      &vmx_ctls.primary);
+	/* Without "enable RDTSCP", RDTSCP and RDPID are #UD (25.6.2). */
 	ok &= vmx_adjust_ctls(secondary, SECONDARY_EXEC_WBINVD_EXITING |
-			      SECONDARY_EXEC_ENABLE_VPID,
+			      SECONDARY_EXEC_ENABLE_VPID |
+			      SECONDARY_EXEC_ENABLE_RDTSCP,
 			      MSR_IA32_VMX_PROCBASED_CTLS2,
 			      &vmx_ctls.secondary);
 	/* DR7 and DEBUGCTL are switched: host breakpoints stay out. */
@@ -559,6 +562,11 @@ static void vmx_set_msr(struct hvk_vcpu *vcpu, u32 msr, u64 val)
 		wrmsrl(msr, val);
 }
 
+static bool vmx_rdtscp_in_guest(void)
+{
+	return vmx_ctls.secondary & SECONDARY_EXEC_ENABLE_RDTSCP;
+}
+
 /* Host state that is the same on every CPU and for every thread. */
 static void vmx_set_host_constant_state(struct vmx_vcpu *vmx)
 {
@@ -718,4 +726,5 @@ const struct hvk_vendor hvk_vmx_vendor = {
 	.set_efer = vmx_set_efer,
 	.get_msr = vmx_get_msr,
 	.set_msr = vmx_set_msr,
+	.rdtscp_in_guest = vmx_rdtscp_in_guest,
 };
