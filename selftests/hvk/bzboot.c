@@ -11,7 +11,8 @@
  *          [-q SECONDS] BZIMAGE
  *
  *   -m  guest RAM in MiB (default 128)
- *   -c  kernel command line (default below); -a appends to it
+ *   -c  kernel command line (default below, with the TSC's frequency);
+ *       -a appends to it
  *   -i  initrd to load
  *   -t  give up after SECONDS (default 300)
  *   -q  give up after SECONDS without output (default: never)
@@ -255,6 +256,30 @@ static int disable_apic(struct hvk_vcpu *vcpu)
 	return vcpu_set_sregs(vcpu, &sregs);
 }
 
+/*
+ * The guest's TSC frequency in kHz: KVM_GET_TSC_KHZ, or else the host's,
+ * measured against CLOCK_MONOTONIC (the guest's TSC runs at the host's
+ * rate when nothing scales it).  The kernel cannot measure it itself
+ * without a PIT, HPET or ACPI timer, nor learn it without kvmclock.
+ */
+static unsigned long tsc_khz(struct hvk_vcpu *vcpu)
+{
+	struct timespec t0, t1, pause = { 0, 50 * 1000 * 1000 };
+	uint64_t c0, c1, ns;
+	int khz;
+
+	khz = ioctl(vcpu->fd, KVM_GET_TSC_KHZ, 0);
+	if (khz > 0)
+		return khz;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	c0 = __builtin_ia32_rdtsc();
+	nanosleep(&pause, NULL);
+	c1 = __builtin_ia32_rdtsc();
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ns = (t1.tv_sec - t0.tv_sec) * 1000000000ULL + t1.tv_nsec - t0.tv_nsec;
+	return ns ? (c1 - c0) * 1000000 / ns : 0;
+}
+
 static void *read_file(const char *path, size_t *size)
 {
 	struct stat st;
@@ -289,7 +314,7 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	const char *cmdline = BZBOOT_CMDLINE, *append = NULL, *initrd_path = NULL;
+	const char *cmdline = NULL, *append = NULL, *initrd_path = NULL;
 	unsigned long mem_mib = 128, timeout = 300, quiet = 0;
 	struct console con = { 0 };
 	struct itimerval tick = { { 1, 0 }, { 1, 0 } };
@@ -301,7 +326,7 @@ int main(int argc, char **argv)
 	struct bz_boot boot;
 	struct hvk_vm vm;
 	const char *why = NULL;
-	char *full_cmdline;
+	char *full_cmdline, *tsc_cmdline = NULL;
 	time_t start;
 	void *image;
 	size_t size;
@@ -342,14 +367,20 @@ int main(int argc, char **argv)
 		if (!opts.initrd)
 			return 2;
 	}
+	if (vm_create_with(&vm, mem_mib << 20) || vcpu_create(&vm, &vcpu, 0) ||
+	    set_cpuid(&vcpu))
+		return 2;
+	if (!cmdline) {
+		if (asprintf(&tsc_cmdline, BZBOOT_CMDLINE " tsc_early_khz=%lu",
+			     tsc_khz(&vcpu)) < 0)
+			return 2;
+		cmdline = tsc_cmdline;
+	}
 	if (asprintf(&full_cmdline, "%s%s%s", cmdline, append ? " " : "",
 		     append ? append : "") < 0)
 		return 2;
 	opts.cmdline = full_cmdline;
-
-	if (vm_create_with(&vm, mem_mib << 20) || vcpu_create(&vm, &vcpu, 0) ||
-	    set_cpuid(&vcpu) ||
-	    bz_load(&img, vm.mem, vm.mem_size, &opts, &boot) ||
+	if (bz_load(&img, vm.mem, vm.mem_size, &opts, &boot) ||
 	    bz_setup_vcpu(vcpu.fd, &boot) || disable_apic(&vcpu))
 		return 2;
 	fprintf(stderr, "bzboot: %s on %s, %lu MiB, kernel at %#llx, entry %#llx\n",
