@@ -234,10 +234,11 @@ int bz_load(const struct bz_image *img, uint8_t *mem, uint64_t mem_size,
 
 	if (opts->initrd_size) {
 		uint64_t top = mem_size;
+		uint64_t bottom = bz_align_up(boot->kernel_end, BZ_PAGE_SIZE);
 
 		if (top > (uint64_t)img->initrd_addr_max + 1)
 			top = (uint64_t)img->initrd_addr_max + 1;
-		if (opts->initrd_size > top - boot->kernel_end) {
+		if (top < bottom || opts->initrd_size > top - bottom) {
 			bz_err("initrd of %zu bytes does not fit above the kernel",
 			       opts->initrd_size);
 			return -ENOMEM;
