@@ -434,6 +434,50 @@ static inline void vm_write_page_tables(struct hvk_vm *vm)
 }
 
 /*
+ * KVM_GET_SUPPORTED_CPUID, grown until the table fits: NULL with *@err set
+ * (-ENOMEM, or the ioctl's error), or a table to free().
+ */
+static inline struct kvm_cpuid2 *vm_get_supported_cpuid(struct hvk_vm *vm,
+							 int *err)
+{
+	struct kvm_cpuid2 *cpuid;
+	int nent = 64;
+
+	for (;;) {
+		cpuid = calloc(1, sizeof(*cpuid) +
+				  nent * sizeof(cpuid->entries[0]));
+		if (!cpuid) {
+			*err = -ENOMEM;
+			return NULL;
+		}
+		cpuid->nent = nent;
+		if (!ioctl(vm->sys_fd, KVM_GET_SUPPORTED_CPUID, cpuid))
+			return cpuid;
+		*err = -errno;
+		free(cpuid);
+		if (*err != -E2BIG || nent >= 4096) {
+			vm_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(-*err));
+			return NULL;
+		}
+		nent *= 2;
+	}
+}
+
+/* The entry for CPUID leaf @function, subleaf @index, or NULL. */
+static inline struct kvm_cpuid_entry2 *vm_cpuid_entry(struct kvm_cpuid2 *cpuid,
+						      uint32_t function,
+						      uint32_t index)
+{
+	uint32_t i;
+
+	for (i = 0; i < cpuid->nent; i++)
+		if (cpuid->entries[i].function == function &&
+		    cpuid->entries[i].index == index)
+			return &cpuid->entries[i];
+	return NULL;
+}
+
+/*
  * Give the vCPU the CPUID that the device supports (KVM_GET_SUPPORTED_CPUID
  * into KVM_SET_CPUID2).  A vCPU's CPUID starts empty, and KVM refuses
  * EFER.LME (KVM_SET_SREGS, and WRMSR in the guest) unless CPUID reports
@@ -442,7 +486,7 @@ static inline void vm_write_page_tables(struct hvk_vm *vm)
 static inline int vcpu_set_supported_cpuid(struct hvk_vcpu *vcpu)
 {
 	struct kvm_cpuid2 *cpuid;
-	int nent = 64, r;
+	int r;
 
 	/*
 	 * Without KVM_SET_CPUID2 the device answers CPUID with its own
@@ -450,23 +494,9 @@ static inline int vcpu_set_supported_cpuid(struct hvk_vcpu *vcpu)
 	 */
 	if (ioctl(vcpu->vm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_EXT_CPUID) <= 0)
 		return 0;
-
-	for (;;) {
-		cpuid = calloc(1, sizeof(*cpuid) +
-				  nent * sizeof(cpuid->entries[0]));
-		if (!cpuid)
-			return -ENOMEM;
-		cpuid->nent = nent;
-		if (!ioctl(vcpu->vm->sys_fd, KVM_GET_SUPPORTED_CPUID, cpuid))
-			break;
-		r = -errno;
-		free(cpuid);
-		if (r != -E2BIG || nent >= 4096) {
-			vm_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(-r));
-			return r;
-		}
-		nent *= 2;
-	}
+	cpuid = vm_get_supported_cpuid(vcpu->vm, &r);
+	if (!cpuid)
+		return r;
 	r = vm_ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid);
 	free(cpuid);
 	return r;
