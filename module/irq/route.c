@@ -91,11 +91,12 @@ int hvk_irq_routing_build(const struct kvm_irq_routing_entry *ue, u32 nr,
 	 * MSI route alone.
 	 */
 	for (i = 0; i < nr; i++) {
-		const struct hvk_irq_route *r = &t->routes[i], *p = r - 1;
+		const struct hvk_irq_route *r = &t->routes[i], *p;
 		u32 j;
 
 		t->first[r->gsi + 1] = i + 1;
-		for (j = i; j > 0 && p->gsi == r->gsi; j--, p--) {
+		for (j = i; j-- > 0 && t->routes[j].gsi == r->gsi;) {
+			p = &t->routes[j];
 			if (r->type != KVM_IRQ_ROUTING_IRQCHIP ||
 			    p->type != KVM_IRQ_ROUTING_IRQCHIP ||
 			    p->irqchip.chip == r->irqchip.chip) {
