@@ -21,7 +21,10 @@ int hvk_irq_dest_add(struct hvk_irq_dest_ctx *ctx, struct hvk_lapic *apic)
 	if (n >= HVK_IRQ_MAX_LAPICS)
 		return -ENOSPC;
 	WRITE_ONCE(ctx->lapics[n], apic);
-	/* Readers that see the new count see an initialized LAPIC. */
+	/*
+	 * Pairs with the acquire in hvk_irq_deliver(): readers that see the
+	 * new count see an initialized LAPIC.
+	 */
 	smp_store_release(&ctx->nr, n + 1);
 	return 0;
 }
@@ -140,6 +143,7 @@ static struct hvk_lapic *lowest_priority(struct hvk_irq_dest_ctx *ctx,
 
 int hvk_irq_deliver(struct hvk_irq_dest_ctx *ctx, const struct hvk_irq_msg *msg)
 {
+	/* Pairs with hvk_irq_dest_add(): LAPICs counted are initialized. */
 	unsigned int nr = smp_load_acquire(&ctx->nr), i;
 	struct hvk_lapic *apic;
 	int ret = -1, r;

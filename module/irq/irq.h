@@ -172,9 +172,9 @@ bool hvk_msi_decode(u32 address_lo, u32 address_hi, u32 data, u64 x2apic_api,
 #define HVK_APIC_SVR_EOI_SUPPRESS	BIT(12)
 #define HVK_APIC_LVT_MASKED		BIT(16)
 #define HVK_APIC_LVT_LEVEL		BIT(15)
-#define HVK_APIC_LVTT_PERIODIC		(1u << 17)
-#define HVK_APIC_LVTT_TSC_DEADLINE	(2u << 17)
-#define HVK_APIC_LVTT_MODE		(3u << 17)
+#define HVK_APIC_LVTT_PERIODIC		BIT(17)
+#define HVK_APIC_LVTT_TSC_DEADLINE	BIT(18)
+#define HVK_APIC_LVTT_MODE		(BIT(17) | BIT(18))
 
 /* ESR bits (SDM Vol. 3, 11.5.3). */
 #define HVK_APIC_ESR_SEND_ILLEGAL	BIT(5)
@@ -410,7 +410,7 @@ u8 hvk_lapic_ppr(u8 tpr, int isrv);
 #define HVK_IOAPIC_RTE_MASKED		BIT_ULL(16)
 
 struct hvk_ioapic {
-	spinlock_t lock;
+	spinlock_t lock;			/* everything below but (i) */
 	u64 base_address;			/* (l) */
 	u32 ioregsel;				/* (l) */
 	u32 id;					/* (l) ID register, bits 27:24 */
@@ -450,7 +450,7 @@ void hvk_ioapic_set_state(struct hvk_ioapic *ioapic,
 /* ------------------------------------------------------------------ */
 
 struct hvk_pic {
-	spinlock_t lock;
+	spinlock_t lock;			/* both chips, @output */
 	/* [0] master (0x20, IRQ 0-7), [1] slave (0xa0, IRQ 8-15). */
 	struct kvm_pic_state chip[2];		/* (l) */
 	bool output;				/* (l) INTR to the CPU */
@@ -520,7 +520,7 @@ struct hvk_irqchip {
 	struct hvk_pic pic;
 	struct hvk_ioapic ioapic;
 	struct hvk_irq_dest_ctx dest;
-	struct mutex routing_lock;
+	struct mutex routing_lock;		/* serializes table swaps */
 	struct hvk_irq_routing __rcu *routing;	/* (l: routing_lock) write */
 };
 

@@ -159,12 +159,20 @@ u64 hvk_lapic_timer_next(u64 target_ns, u64 now_ns, u64 period_ns)
 	return target_ns + n * period_ns;
 }
 
-/* Guest TSC ticks to ns at @tsc_khz (1,000,000 ns per kHz-tick). */
+/*
+ * Guest TSC ticks to ns at @tsc_khz: delta * 10^6 / kHz, in two steps so
+ * that no product overflows; deadlines centuries away saturate.
+ */
 u64 hvk_lapic_tsc_to_ns(u64 tsc_delta, u32 tsc_khz)
 {
+	u64 ms, rem;
+
 	if (!tsc_khz)
 		return 0;
-	return mul_u64_u32_div(tsc_delta, NSEC_PER_MSEC, tsc_khz);
+	ms = div64_u64_rem(tsc_delta, tsc_khz, &rem);
+	if (ms > U64_MAX / NSEC_PER_MSEC)
+		return U64_MAX;
+	return ms * NSEC_PER_MSEC + div64_u64(rem * NSEC_PER_MSEC, tsc_khz);
 }
 
 static u64 timer_mode(struct hvk_lapic *apic)
@@ -210,10 +218,12 @@ static void timer_start_deadline(struct hvk_lapic *apic)
 		return;
 	now_tsc = apic->ops->guest_tsc(apic);
 	apic->timer_target_ns = now_ns;
+	/* Deadlines beyond KTIME_MAX wait for ever rather than wrap. */
 	if (apic->tsc_deadline > now_tsc)
 		apic->timer_target_ns +=
-			hvk_lapic_tsc_to_ns(apic->tsc_deadline - now_tsc,
-					    apic->tsc_khz);
+			min(hvk_lapic_tsc_to_ns(apic->tsc_deadline - now_tsc,
+						apic->tsc_khz),
+			    (u64)KTIME_MAX - now_ns);
 	timer_arm(apic);
 }
 
@@ -656,8 +666,9 @@ static void write_timer_reg(struct hvk_lapic *apic, u32 offset, u32 val)
 		 * Into or out of TSC-deadline mode disarms the timer
 		 * (11.5.4.1); one-shot and periodic continue.
 		 */
-		if ((old == HVK_APIC_LVTT_TSC_DEADLINE) !=
-		    (timer_mode(apic) == HVK_APIC_LVTT_TSC_DEADLINE)) {
+		if (old != timer_mode(apic) &&
+		    (old == HVK_APIC_LVTT_TSC_DEADLINE ||
+		     timer_mode(apic) == HVK_APIC_LVTT_TSC_DEADLINE)) {
 			apic->timer_armed = false;
 			apic->tsc_deadline = 0;
 			*reg(apic, HVK_APIC_TMICT) = 0;

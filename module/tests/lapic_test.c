@@ -417,8 +417,8 @@ static void lapic_x2apic_msr_gp(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, lapic_vec(a, HVK_APIC_IRR, 0x40));
 	KUNIT_EXPECT_TRUE(test, lapic_vec(a, HVK_APIC_IRR, 0x41));
 	/* ICR reads back as one 64-bit register. */
-	KUNIT_EXPECT_EQ(test, hvk_lapic_x2apic_write(a, 0x830,
-				(5ULL << 32) | 0x4000 | 0x4f0), 0);
+	val = (5ULL << 32) | 0x4000 | 0x4f0;
+	KUNIT_EXPECT_EQ(test, hvk_lapic_x2apic_write(a, 0x830, val), 0);
 	KUNIT_EXPECT_EQ(test, hvk_lapic_x2apic_read(a, 0x830, &val), 0);
 	KUNIT_EXPECT_EQ(test, val, (5ULL << 32) | 0x4000 | 0x4f0);
 	/* In x2APIC mode, the MMIO page reads all ones. */
@@ -489,8 +489,8 @@ static void lapic_base_transitions(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, val, 0x2ull);
 	} else if (mode == HVK_LAPIC_XAPIC) {
 		KUNIT_EXPECT_EQ(test, lapic_rd(a, HVK_APIC_ID), 1u << 24);
-		KUNIT_EXPECT_EQ(test, hvk_lapic_mmio_in_range(a,
-				hvk_lapic_get_base(a) & ~0xfffULL), true);
+		val = hvk_lapic_get_base(a) & ~0xfffULL;
+		KUNIT_EXPECT_TRUE(test, hvk_lapic_mmio_in_range(a, val));
 	} else {
 		KUNIT_EXPECT_EQ(test, lapic_rd(a, HVK_APIC_ID), 0xffffffffu);
 		KUNIT_EXPECT_TRUE(test, hvk_lapic_accepts_pic(a));
@@ -597,19 +597,26 @@ static void lapic_timer_math(struct kunit *test)
 	for (i = 0; i < ARRAY_SIZE(d); i++)
 		KUNIT_EXPECT_EQ_MSG(test, hvk_lapic_tdcr_divisor(d[i].tdcr),
 				    d[i].div, "TDCR %#x", d[i].tdcr);
-	for (i = 0; i < ARRAY_SIZE(c); i++)
-		KUNIT_EXPECT_EQ_MSG(test, hvk_lapic_timer_count(c[i].target,
-				    c[i].now, c[i].period, c[i].div),
-				    c[i].count, "count case %u", i);
-	for (i = 0; i < ARRAY_SIZE(n); i++)
-		KUNIT_EXPECT_EQ_MSG(test, hvk_lapic_timer_next(n[i].target,
-				    n[i].now, n[i].period), n[i].next,
-				    "next case %u", i);
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		u32 count = hvk_lapic_timer_count(c[i].target, c[i].now,
+						  c[i].period, c[i].div);
+
+		KUNIT_EXPECT_EQ_MSG(test, count, c[i].count, "count case %u", i);
+	}
+	for (i = 0; i < ARRAY_SIZE(n); i++) {
+		u64 next = hvk_lapic_timer_next(n[i].target, n[i].now,
+						n[i].period);
+
+		KUNIT_EXPECT_EQ_MSG(test, next, n[i].next, "next case %u", i);
+	}
 	/* 1 GHz: ticks are ns; 3 GHz: 3 ticks a ns; 2.5 MHz: 400 ns. */
 	KUNIT_EXPECT_EQ(test, hvk_lapic_tsc_to_ns(1000000, 1000000), 1000000ull);
 	KUNIT_EXPECT_EQ(test, hvk_lapic_tsc_to_ns(3000, 3000000), 1000ull);
 	KUNIT_EXPECT_EQ(test, hvk_lapic_tsc_to_ns(5, 2500), 2000ull);
 	KUNIT_EXPECT_EQ(test, hvk_lapic_tsc_to_ns(5, 0), 0ull);
+	KUNIT_EXPECT_EQ(test, hvk_lapic_tsc_to_ns(U64_MAX, 1), U64_MAX);
+	KUNIT_EXPECT_EQ(test, hvk_lapic_tsc_to_ns(1ULL << 40, 4000000),
+			274877906944ull);
 }
 
 /* Wait up to a second for @vector in IRR. */
@@ -689,7 +696,7 @@ static void lapic_timer_periodic(struct kunit *test)
 	lapic_wr(a, HVK_APIC_LVTT, HVK_APIC_LVTT_PERIODIC | 0x10051);
 	if (hvk_lapic_ack(a) >= 0)
 		lapic_wr(a, HVK_APIC_EOI, 0);
-	msleep(5);
+	usleep_range(5000, 6000);
 	KUNIT_EXPECT_TRUE(test, a->timer_armed);
 	KUNIT_EXPECT_FALSE(test, lapic_vec(a, HVK_APIC_IRR, 0x51));
 	lapic_wr(a, HVK_APIC_TMICT, 0);
@@ -828,8 +835,9 @@ static void lapic_state_roundtrip(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, regs[HVK_APIC_ID >> 2], 3u);
 	KUNIT_EXPECT_EQ(test, regs[HVK_APIC_LDR >> 2], 0x8u);
 	regs[HVK_APIC_ID >> 2] = 7;
-	KUNIT_EXPECT_EQ(test, hvk_lapic_set_state(b, s,
-			KVM_X2APIC_API_USE_32BIT_IDS), -EINVAL);
+	KUNIT_EXPECT_EQ(test,
+			hvk_lapic_set_state(b, s, KVM_X2APIC_API_USE_32BIT_IDS),
+			-EINVAL);
 	/* Without the 32-bit format, a wrong ID is ignored. */
 	regs[HVK_APIC_LDR >> 2] = 0x1234;
 	KUNIT_EXPECT_EQ(test, hvk_lapic_set_state(b, s, 0), 0);
