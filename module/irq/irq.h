@@ -29,11 +29,12 @@
  * need ordering arguments on every path.  It is raw because the timer
  * callback takes it in hard interrupt context, also under PREEMPT_RT.
  *
- * Callbacks are never called with a LAPIC lock held, except ->kick, which
- * must therefore not take any of the locks above (kvm_vcpu_kick-like code
- * that sets a flag and sends an IPI is fine) and must be callable from
- * hard interrupt context.  The EOI callback (level-triggered EOI broadcast
- * to the IOAPIC) is called with no lock held.
+ * No callback runs under a LAPIC lock, except ->guest_tsc, which only
+ * reads the TSC.  ->kick (and the PIC's kick) may run under the IOAPIC's
+ * or the PICs' lock and in hard interrupt context (the timer): it must not
+ * sleep nor take any lock above (setting a request bit and sending an IPI
+ * is fine; taking a LAPIC lock is allowed).  The EOI callback
+ * (level-triggered EOI broadcast to the IOAPIC) runs with no lock held.
  */
 #ifndef HVK_IRQ_H
 #define HVK_IRQ_H
@@ -206,8 +207,7 @@ struct hvk_lapic_ops {
 	/*
 	 * Something new is pending for the vCPU (an IRR bit, an NMI, INIT,
 	 * SIPI, ExtINT): wake it if it blocks, make it exit if it runs.  Any
-	 * context, hard interrupt included; may be called with LAPIC locks
-	 * held (see the top of this file).
+	 * context, hard interrupt included (see the top of this file).
 	 */
 	void (*kick)(struct hvk_lapic *apic);
 	/*
@@ -216,7 +216,11 @@ struct hvk_lapic_ops {
 	 * context, no lock held.  May be NULL.
 	 */
 	void (*eoi_level)(struct hvk_lapic *apic, u8 vector);
-	/* The guest's TSC now, for TSC-deadline mode.  May be NULL. */
+	/*
+	 * The guest's TSC now, for TSC-deadline mode; called with the
+	 * LAPIC's lock held and interrupts off (RDTSC plus the offset).
+	 * May be NULL: deadlines never fire then.
+	 */
 	u64 (*guest_tsc)(struct hvk_lapic *apic);
 };
 
@@ -538,6 +542,7 @@ void hvk_irq_routing_free(struct hvk_irq_routing *table);
 /* KVM_CREATE_IRQCHIP: devices reset, default routing.  0 or -ENOMEM. */
 int hvk_irqchip_init(struct hvk_irqchip *chip,
 		     void (*pic_kick)(struct hvk_pic *pic), void *owner);
+/* At VM teardown, when nothing can raise an interrupt any more. */
 void hvk_irqchip_destroy(struct hvk_irqchip *chip);
 /* KVM_SET_GSI_ROUTING: takes ownership of @table; sleeps (RCU). */
 void hvk_irqchip_set_routing(struct hvk_irqchip *chip,

@@ -385,6 +385,13 @@ static void reset_regs(struct hvk_lapic *apic)
 	*reg(apic, HVK_APIC_SVR) = 0xff;
 	for (i = 0; i < ARRAY_SIZE(lvts); i++)
 		*reg(apic, lvts[i]) = HVK_APIC_LVT_MASKED;
+	/*
+	 * As KVM (KVM_X86_QUIRK_LINT0_REENABLED): the BSP's LINT0 starts in
+	 * virtual-wire mode, so that a guest that never programs its APIC
+	 * still gets the PIC's interrupts.
+	 */
+	if (apic->apic_base & HVK_APIC_BASE_BSP)
+		*reg(apic, HVK_APIC_LVT_LINT0) = HVK_DM_EXTINT << 8;
 	apic->esr_pending = 0;
 	apic->timer_divisor = hvk_lapic_tdcr_divisor(0);
 	apic->timer_armed = false;

@@ -283,11 +283,15 @@ static void lapic_svr_disable(struct kunit *test)
 		HVK_APIC_LVTT, HVK_APIC_LVT_THERMAL, HVK_APIC_LVT_PMC,
 		HVK_APIC_LVT_LINT0, HVK_APIC_LVT_LINT1, HVK_APIC_LVT_ERROR,
 	};
-	struct test_vm *vm = test_vm_create(test, 1, false);
-	struct hvk_lapic *a = vm->apic[0];
+	struct test_vm *vm = test_vm_create(test, 2, false);
+	struct hvk_lapic *a = vm->apic[1];
 	struct hvk_irq_msg nmi = { .delivery_mode = HVK_DM_NMI };
 	unsigned int i;
 
+	/* The BSP's LINT0 starts in virtual-wire mode (KVM's quirk). */
+	KUNIT_EXPECT_EQ(test, lapic_rd(vm->apic[0], HVK_APIC_LVT_LINT0), 0x700u);
+	KUNIT_EXPECT_TRUE(test, hvk_lapic_accepts_pic(vm->apic[0]));
+	KUNIT_EXPECT_FALSE(test, hvk_lapic_accepts_pic(a));
 	/* Reset state: SVR 0xff, software-disabled, LVTs masked. */
 	KUNIT_EXPECT_EQ(test, lapic_rd(a, HVK_APIC_SVR), 0xffu);
 	for (i = 0; i < ARRAY_SIZE(lvts); i++) {
