@@ -95,6 +95,14 @@ static int hvk_vcpu_enter_guest(struct hvk_vcpu *vcpu)
 	}
 	flush = test_and_clear_bit(HVK_REQ_TLB_FLUSH, &vcpu->requests);
 	vcpu->ran = true;
+	/*
+	 * The guest's FPU state is the task's for all of KVM_RUN, but after
+	 * a context switch or a kernel_fpu_begin() the registers hold another
+	 * context's until they are loaded again, which the return to user
+	 * space would do: load them now.
+	 */
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
 
 	hvk_vendor->run(vcpu, flush);
 	vcpu->stat.exits++;
