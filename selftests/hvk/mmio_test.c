@@ -153,6 +153,9 @@ GUEST_CODE_END(lm_alu));
  * Long mode addressing: base + index * scale + displacement (SIB), REX
  * registers, RIP-relative, a 32-bit address (67 prefix), FS with a base
  * from KVM_SET_SREGS, GS with a base the guest writes to IA32_GS_BASE.
+ * The assembler makes "X(%rip)" the distance from the next instruction to
+ * X in this binary; the guest's target, relative to where the code is
+ * loaded, is written as such a place.
  */
 #define LM_FS_BASE	(MMIO_GPA + 0x80)
 #define LM_GS_BASE	(MMIO_GPA + 0x100)
@@ -167,9 +170,9 @@ asm(GUEST_CODE_BEGIN(lm_addr, ".code64")
 "	movq %r9, (%r10)\n"			/* REX.WRB */
 "	movw 2(%r10), %r11w\n"			/* 66 REX.RB */
 "	movq %r11, " RES "\n"
-"	movl %eax, (" M " + 0x60 - (1f - lm_addr_start + "
-	VM_STR(VM_CODE_GPA) "))(%rip)\n"
-"1:	movl 0x70(%ebx), %edx\n"		/* 67: 32-bit address */
+"	movl %eax, lm_addr_start + " M " + 0x60 - " VM_STR(VM_CODE_GPA)
+	"(%rip)\n"
+"	movl 0x70(%ebx), %edx\n"		/* 67: 32-bit address */
 "	movq %rdx, " RES " + 8\n"
 "	movl %eax, %fs:0x8\n"
 "	movl $0xc0000101, %ecx\n"		/* IA32_GS_BASE */
