@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * What second-level paging costs: a 1 GiB guest (one slot of anonymous
- * memory) touches one byte in every 4 KiB page, once with the host memory
+ * memory) writes one byte in every 4 KiB page, once with the host memory
  * in 4 KiB pages (MADV_NOHUGEPAGE) and once in 2 MiB pages (MADV_HUGEPAGE).
  * Figures, not a test; on the device in HVK_DEV (default /dev/hvk):
  *
@@ -31,7 +31,14 @@
 #define RESULT_GPA	VM_DATA_GPA
 #define DONE_PORT	0x90
 
-/* Long mode: rdtsc, touch every page (OR 0 leaves tables and code as they are), rdtsc. */
+/*
+ * Long mode: rdtsc, write a zero to the last byte of every page, rdtsc.
+ * A plain write, not a read-modify-write: the emulated CPUs report the
+ * read of an RMW as a read fault, for which KVM maps the (huge) zero page
+ * and then has to break it up into 4 KiB copies on the write.  The last
+ * byte is zero and unused in every page this guest's code, tables, stack
+ * and result occupy.
+ */
 GUEST_CODE_DECLARE(touch_all);
 asm(GUEST_CODE_BEGIN(touch_all, ".code64")
 "	rdtsc\n"
@@ -40,7 +47,7 @@ asm(GUEST_CODE_BEGIN(touch_all, ".code64")
 "	movq %rax, %r8\n"
 "	xorl %edi, %edi\n"
 "	movq $(" VM_STR(GUEST_SIZE) " / " VM_STR(VM_PAGE_SIZE) "), %rcx\n"
-"1:	orb $0, (%rdi)\n"
+"1:	movb $0, " VM_STR(VM_PAGE_SIZE) " - 1(%rdi)\n"
 "	addq $" VM_STR(VM_PAGE_SIZE) ", %rdi\n"
 "	decq %rcx\n"
 "	jnz 1b\n"
