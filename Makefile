@@ -7,6 +7,7 @@
 #   make demo [EMU=vmx]  load hvk in an emulated machine with VT-x or AMD-V and
 #                        run guests on it
 #   make check           the test suite on both emulated machines
+#   make bench-mmu [EMU=vmx]  second-level paging figures, hvk next to KVM
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -44,10 +45,13 @@ demo:
 check:
 	$(VM)/check
 
+bench-mmu:
+	$(VM)/bench-mmu $(EMU)
+
 clean:
 	rm -rf build
 	find . -path ./build -prune -o \( -name '*.o' -o -name '*.ko' -o -name '.*.cmd' \
 		-o -name '*.mod' -o -name '*.mod.c' -o -name modules.order \
 		-o -name Module.symvers \) -print0 | xargs -0 rm -f
 
-.PHONY: all modules install deps vm-artifacts setup demo check clean
+.PHONY: all modules install deps vm-artifacts setup demo check bench-mmu clean

@@ -46,6 +46,7 @@
 #define VM_CODE_GPA	0x8000
 #define VM_STACK_TOP	VM_CODE_GPA
 #define VM_PAGE_SIZE	0x1000
+#define VM_LARGE_PAGE_SIZE	0x200000
 
 /* Selectors of the flat GDT that vcpu_setup_pm32()/_long() write. */
 #define VM_SEL_CODE32	0x08
@@ -137,11 +138,30 @@ static inline int vm_open_dev(void)
 	return fd;
 }
 
+/*
+ * KVM_SET_USER_MEMORY_REGION: slot @slot at @gpa, @size bytes at @hva, with
+ * @flags (KVM_MEM_LOG_DIRTY_PAGES, KVM_MEM_READONLY).  Size 0 deletes the
+ * slot; a new @gpa for an existing slot moves it.  0 or -errno.
+ */
+static inline int vm_set_slot(struct hvk_vm *vm, uint32_t slot,
+			      uint32_t flags, uint64_t gpa, size_t size,
+			      void *hva)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = slot,
+		.flags = flags,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uintptr_t)hva,
+	};
+
+	return vm_ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region);
+}
+
 /* Map @size bytes of anonymous memory and make it slot @slot at @gpa. */
 static inline int vm_add_memory(struct hvk_vm *vm, uint32_t slot,
 				uint64_t gpa, size_t size, void **hva)
 {
-	struct kvm_userspace_memory_region region;
 	void *mem;
 	int r;
 
@@ -151,13 +171,7 @@ static inline int vm_add_memory(struct hvk_vm *vm, uint32_t slot,
 		vm_err("mmap: %s", strerror(errno));
 		return -errno;
 	}
-	region = (struct kvm_userspace_memory_region){
-		.slot = slot,
-		.guest_phys_addr = gpa,
-		.memory_size = size,
-		.userspace_addr = (uintptr_t)mem,
-	};
-	r = vm_ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region);
+	r = vm_set_slot(vm, slot, 0, gpa, size, mem);
 	if (r) {
 		munmap(mem, size);
 		return r;
@@ -478,6 +492,26 @@ static inline struct kvm_cpuid_entry2 *vm_cpuid_entry(struct kvm_cpuid2 *cpuid,
 }
 
 /*
+ * Map [@gpa, @gpa + @size) 1:1 with 2 MiB pages through a page directory at
+ * @pd_gpa (a free page in slot 0), for memory above the first GiB that the
+ * tables of vm_write_page_tables() do not reach: @gpa 1 GiB aligned, below
+ * 512 GiB, @size at most 1 GiB.  Call it after vcpu_setup_long().
+ */
+static inline void vm_map_2m(struct hvk_vm *vm, uint64_t gpa, uint64_t size,
+			     uint64_t pd_gpa)
+{
+	uint64_t *pdpt = vm_gpa(vm, VM_PDPT_GPA);
+	uint64_t *pd = vm_gpa(vm, pd_gpa);
+	uint64_t off;
+
+	memset(pd, 0, VM_PAGE_SIZE);
+	pdpt[(gpa >> 30) & 511] = pd_gpa | PTE_P | PTE_RW;
+	for (off = 0; off < size; off += VM_LARGE_PAGE_SIZE)
+		pd[((gpa + off) >> 21) & 511] = (gpa + off) | PTE_P | PTE_RW |
+						 PTE_PS;
+}
+
+/*
  * Give the vCPU the CPUID that the device supports (KVM_GET_SUPPORTED_CPUID
  * into KVM_SET_CPUID2).  A vCPU's CPUID starts empty, and KVM refuses
  * EFER.LME (KVM_SET_SREGS, and WRMSR in the guest) unless CPUID reports
@@ -619,6 +653,42 @@ static inline uint32_t __vcpu_run_out(struct __test_metadata *_metadata,
 }
 #define vcpu_run_out(vcpu, port, size) \
 	__vcpu_run_out(_metadata, vcpu, port, size)
+
+/*
+ * Run to a KVM_EXIT_MMIO of @len bytes at @gpa in direction @is_write.
+ * A write returns the data the guest wrote; a read gets @data, which the
+ * guest sees when the next KVM_RUN completes its instruction (api.rst,
+ * KVM_EXIT_MMIO).  Asserts on anything else.
+ */
+static inline uint64_t __vcpu_run_mmio(struct __test_metadata *_metadata,
+				       struct hvk_vcpu *vcpu, uint64_t gpa,
+				       uint32_t len, bool is_write,
+				       uint64_t data)
+{
+	struct kvm_run *run = vcpu->run;
+	uint64_t val = 0;
+
+	vcpu_run_expect(vcpu, KVM_EXIT_MMIO);
+	ASSERT_EQ(gpa, (uint64_t)run->mmio.phys_addr)
+		TH_LOG("MMIO %s at %#llx, want %#llx",
+		       run->mmio.is_write ? "write" : "read",
+		       (unsigned long long)run->mmio.phys_addr,
+		       (unsigned long long)gpa);
+	ASSERT_EQ(len, run->mmio.len) TH_LOG("at %#llx",
+					     (unsigned long long)gpa);
+	ASSERT_EQ(is_write, !!run->mmio.is_write)
+		TH_LOG("at %#llx", (unsigned long long)gpa);
+	if (is_write) {
+		memcpy(&val, run->mmio.data, len);
+		return val;
+	}
+	memcpy(run->mmio.data, &data, len);
+	return 0;
+}
+#define vcpu_run_mmio_write(vcpu, gpa, len) \
+	__vcpu_run_mmio(_metadata, vcpu, gpa, len, true, 0)
+#define vcpu_run_mmio_read(vcpu, gpa, len, data) \
+	__vcpu_run_mmio(_metadata, vcpu, gpa, len, false, data)
 #endif
 
 #endif /* HVK_SELFTEST_VM_UTIL_H */
