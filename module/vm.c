@@ -31,7 +31,6 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 	case KVM_CAP_READONLY_MEM:
 	case KVM_CAP_SYNC_MMU:
 	case KVM_CAP_VCPU_EVENTS:
-	case KVM_CAP_INTR_SHADOW:
 	case KVM_CAP_USER_NMI:
 	case KVM_CAP_SET_GUEST_DEBUG:
 		return 1;

@@ -204,7 +204,8 @@ TEST_F(events, capabilities)
 	int fd = self->vm.sys_fd;
 
 	EXPECT_EQ(1, ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_VCPU_EVENTS));
-	EXPECT_EQ(1, ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_INTR_SHADOW));
+	/* Shadow state is in KVM_GET_VCPU_EVENTS; x86 KVM reports 0. */
+	EXPECT_EQ(0, ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_INTR_SHADOW));
 	EXPECT_EQ(1, ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_USER_NMI));
 	EXPECT_EQ(1, ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG));
 	EXPECT_NE(0, ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG2) &
@@ -281,7 +282,7 @@ TEST_F(events, bad_values)
 	struct kvm_vcpu_events ev = { 0 };
 	struct kvm_interrupt irq = { .irq = 256 };
 	struct kvm_guest_debug dbg = {
-		.control = KVM_GUESTDBG_ENABLE | (1U << 30),
+		.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP,
 	};
 
 	ev.flags = 1U << 15;
@@ -303,9 +304,14 @@ TEST_F(events, bad_values)
 	EXPECT_EQ(-1, ioctl(self->vcpu.fd, KVM_INTERRUPT, &irq));
 	EXPECT_EQ(EINVAL, errno);
 
-	/* Debug flags hvk does not offer are refused, as KVM's unknown ones. */
-	EXPECT_EQ(-1, ioctl(self->vcpu.fd, KVM_SET_GUEST_DEBUG, &dbg));
-	EXPECT_EQ(EINVAL, errno);
+	/*
+	 * hvk refuses the debug flags it does not implement (hardware
+	 * breakpoints); KVM implements them and ignores unknown ones.
+	 */
+	if (!hvk_testing_kvm()) {
+		EXPECT_EQ(-1, ioctl(self->vcpu.fd, KVM_SET_GUEST_DEBUG, &dbg));
+		EXPECT_EQ(EINVAL, errno);
+	}
 }
 
 /*
@@ -480,7 +486,17 @@ TEST_F(events, software_breakpoint)
 	start_long(_metadata, self);
 	set_debug(_metadata, &self->vcpu,
 		  KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP);
-	expect_debug_exit(_metadata, &self->vcpu, 3, ADDR(bp, bp_int3));
+	ASSERT_EQ(0, vcpu_run(&self->vcpu));
+	/*
+	 * QEMU's SVM checks the software-interrupt intercept for INT3, not
+	 * the #BP one: the guest takes the #BP (no IDT: shutdown), under KVM
+	 * as under hvk.
+	 */
+	if (on_svm() && self->vcpu.run->exit_reason == KVM_EXIT_SHUTDOWN)
+		SKIP(return, "the CPU did not intercept INT3 as #BP");
+	ASSERT_EQ((uint32_t)KVM_EXIT_DEBUG, self->vcpu.run->exit_reason);
+	EXPECT_EQ(3U, self->vcpu.run->debug.arch.exception);
+	EXPECT_EQ(ADDR(bp, bp_int3), self->vcpu.run->debug.arch.pc);
 }
 
 static bool cpuid_has_invpcid(struct kvm_cpuid2 *cpuid)
