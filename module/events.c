@@ -316,7 +316,7 @@ int hvk_handle_breakpoint(struct hvk_vcpu *vcpu)
  */
 int hvk_instruction_done(struct hvk_vcpu *vcpu, int r, u64 old_rflags)
 {
-	hvk_vendor->set_interrupt_shadow(vcpu, 0);
+	hvk_vendor->end_instruction(vcpu);
 	if (r <= 0)
 		return r;
 	if (vcpu->guest_debug & KVM_GUESTDBG_SINGLESTEP)

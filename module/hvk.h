@@ -360,6 +360,12 @@ struct hvk_vendor {
 	/* KVM_X86_SHADOW_INT_MOV_SS and _STI bits. */
 	u8 (*get_interrupt_shadow)(struct hvk_vcpu *vcpu);
 	void (*set_interrupt_shadow)(struct hvk_vcpu *vcpu, u8 shadow);
+	/*
+	 * hvk completed the instruction at RIP for the guest: end the STI
+	 * or MOV SS shadow, and forget debug traps the hardware holds
+	 * pending for it (the core raises them itself).
+	 */
+	void (*end_instruction)(struct hvk_vcpu *vcpu);
 	/* NMIs blocked: an NMI handler has not returned with IRET yet. */
 	bool (*get_nmi_mask)(struct hvk_vcpu *vcpu);
 	void (*set_nmi_mask)(struct hvk_vcpu *vcpu, bool masked);

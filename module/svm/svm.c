@@ -617,6 +617,11 @@ static void svm_set_interrupt_shadow(struct hvk_vcpu *vcpu, u8 shadow)
 		c->int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
 }
 
+static void svm_end_instruction(struct hvk_vcpu *vcpu)
+{
+	svm_set_interrupt_shadow(vcpu, 0);
+}
+
 static bool svm_get_nmi_mask(struct hvk_vcpu *vcpu)
 {
 	return to_svm(vcpu)->nmi_masked;
@@ -1105,6 +1110,7 @@ const struct hvk_vendor hvk_svm_vendor = {
 	.set_windows = svm_set_windows,
 	.get_interrupt_shadow = svm_get_interrupt_shadow,
 	.set_interrupt_shadow = svm_set_interrupt_shadow,
+	.end_instruction = svm_end_instruction,
 	.get_nmi_mask = svm_get_nmi_mask,
 	.set_nmi_mask = svm_set_nmi_mask,
 	.update_guest_debug = svm_update_guest_debug,

@@ -266,6 +266,17 @@ void vmx_set_interrupt_shadow(struct hvk_vcpu *vcpu, u8 shadow)
 		vmcs_write(vmx, GUEST_INTERRUPTIBILITY_INFO, intr_state);
 }
 
+/*
+ * Bochs keeps a single-step trap pending (BS) for an instruction that
+ * exited with TF set, and delivers it at the next entry: the instruction
+ * did not complete in the hardware, so nothing of it is pending.
+ */
+void vmx_end_instruction(struct hvk_vcpu *vcpu)
+{
+	vmx_set_interrupt_shadow(vcpu, 0);
+	vmcs_write(to_vmx(vcpu), GUEST_PENDING_DBG_EXCEPTIONS, 0);
+}
+
 /* Virtual-NMI blocking: set by NMI delivery, cleared by IRET (25.3). */
 bool vmx_get_nmi_mask(struct hvk_vcpu *vcpu)
 {

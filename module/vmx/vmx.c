@@ -749,6 +749,7 @@ const struct hvk_vendor hvk_vmx_vendor = {
 	.set_windows = vmx_set_windows,
 	.get_interrupt_shadow = vmx_get_interrupt_shadow,
 	.set_interrupt_shadow = vmx_set_interrupt_shadow,
+	.end_instruction = vmx_end_instruction,
 	.get_nmi_mask = vmx_get_nmi_mask,
 	.set_nmi_mask = vmx_set_nmi_mask,
 	.update_guest_debug = vmx_update_guest_debug,

@@ -182,6 +182,7 @@ void vmx_inject_event(struct hvk_vcpu *vcpu, const struct hvk_event *ev);
 void vmx_set_windows(struct hvk_vcpu *vcpu, bool irq, bool nmi);
 u8 vmx_get_interrupt_shadow(struct hvk_vcpu *vcpu);
 void vmx_set_interrupt_shadow(struct hvk_vcpu *vcpu, u8 shadow);
+void vmx_end_instruction(struct hvk_vcpu *vcpu);
 bool vmx_get_nmi_mask(struct hvk_vcpu *vcpu);
 void vmx_set_nmi_mask(struct hvk_vcpu *vcpu, bool masked);
 void vmx_update_guest_debug(struct hvk_vcpu *vcpu);

@@ -440,19 +440,28 @@ static void set_debug(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, vm_ioctl(vcpu->fd, KVM_SET_GUEST_DEBUG, &dbg));
 }
 
-static void expect_debug_exit(struct __test_metadata *_metadata,
-			      struct hvk_vcpu *vcpu, uint32_t exception,
-			      uint64_t pc)
+static void check_debug_exit(struct __test_metadata *_metadata,
+			     struct hvk_vcpu *vcpu, uint32_t exception,
+			     uint64_t pc)
 {
 	struct kvm_run *run = vcpu->run;
 
-	vcpu_run_expect(vcpu, KVM_EXIT_DEBUG);
+	ASSERT_EQ((uint32_t)KVM_EXIT_DEBUG, run->exit_reason)
+		TH_LOG("exit %s", vm_exit_name(run->exit_reason));
 	EXPECT_EQ(exception, run->debug.arch.exception);
 	EXPECT_EQ(pc, run->debug.arch.pc);
 	if (exception == 1) {
 		/* DR6.BS: a single-step trap (SDM Vol. 3, 19.2.3). */
 		EXPECT_NE(0ULL, run->debug.arch.dr6 & (1ULL << 14));
 	}
+}
+
+static void expect_debug_exit(struct __test_metadata *_metadata,
+			      struct hvk_vcpu *vcpu, uint32_t exception,
+			      uint64_t pc)
+{
+	ASSERT_EQ(0, vcpu_run(vcpu));
+	check_debug_exit(_metadata, vcpu, exception, pc);
 }
 
 /* One KVM_EXIT_DEBUG per instruction, the one hvk completes included. */
@@ -465,7 +474,18 @@ TEST_F(events, single_step)
 	set_debug(_metadata, &self->vcpu,
 		  KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP);
 
-	expect_debug_exit(_metadata, &self->vcpu, 1, ADDR(step, step_1));
+	/*
+	 * Bochs's VMX reports a single-step trap before the first guest
+	 * instruction when the fetch of that instruction first took an EPT
+	 * violation, under KVM as under hvk: one such exit is let through.
+	 */
+	ASSERT_EQ(0, vcpu_run(&self->vcpu));
+	if (self->vcpu.run->exit_reason == KVM_EXIT_DEBUG &&
+	    self->vcpu.run->debug.arch.pc == VM_CODE_GPA && !on_svm()) {
+		TH_LOG("a single-step exit before the first instruction");
+		ASSERT_EQ(0, vcpu_run(&self->vcpu));
+	}
+	check_debug_exit(_metadata, &self->vcpu, 1, ADDR(step, step_1));
 	/* The debugger's TF is not the guest's. */
 	ASSERT_EQ(0, vcpu_get_regs(&self->vcpu, &regs));
 	EXPECT_EQ(0ULL, regs.rflags & X86_EFLAGS_TF);
