@@ -46,6 +46,7 @@
 #define B7_TSC_ADJUST	BIT(1)
 #define B7_ALLOWED	(BIT(0) | BIT(3) | BIT(7) | BIT(8) | BIT(9) | BIT(18) | \
 			 BIT(19) | BIT(20) | BIT(23) | BIT(24) | BIT(29))
+#define B7_INVPCID	BIT(10)
 /* CPUID.7.0:ECX: UMIP; RDPID where it reaches the guest's TSC_AUX. */
 #define C7_ALLOWED	BIT(2)
 #define C7_RDPID	BIT(22)
@@ -131,7 +132,10 @@ static void hvk_cpuid_default(u32 leaf, u32 subleaf, u32 regs[4])
 	case 7:
 		if (subleaf == 0) {
 			*a = 0;
-			*b = (*b & B7_ALLOWED) | B7_TSC_ADJUST;
+			/* INVPCID where the backend lets the guest run it. */
+			*b = (*b & (B7_ALLOWED |
+				    (hvk_vendor->has_invpcid() ? B7_INVPCID : 0))) |
+			     B7_TSC_ADJUST;
 			*c &= C7_ALLOWED | (hvk_cpuid_rdtscp() ? C7_RDPID : 0);
 			*d &= boot_cpu_has(X86_FEATURE_MSR_SPEC_CTRL) ?
 			      D7_SPEC_CTRL : 0;
@@ -299,6 +303,7 @@ int hvk_set_cpuid2(struct hvk_vcpu *vcpu, struct kvm_cpuid2 __user *argp)
 	vcpu->cpuid = e;
 	vcpu->cpuid_nent = hdr.nent;
 	vcpu->cpuid_set = true;
+	hvk_vendor->cpuid_changed(vcpu);
 	return 0;
 }
 

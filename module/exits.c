@@ -118,43 +118,6 @@ int hvk_handle_shutdown(struct hvk_vcpu *vcpu)
 	return 0;
 }
 
-int hvk_queue_exception(struct hvk_vcpu *vcpu, u8 vector, bool has_error,
-			u32 error_code)
-{
-	/*
-	 * A second exception while one is pending: #DF, or a triple fault
-	 * after #DF (SDM Vol. 3, 6.15, interrupt 8).  hvk raises only #GP,
-	 * #UD and #PF itself, all of which combine into #DF.
-	 */
-	if (vcpu->exception.pending) {
-		if (vcpu->exception.vector == X86_TRAP_DF) {
-			vcpu->exception.pending = false;
-			return hvk_handle_shutdown(vcpu);
-		}
-		vector = X86_TRAP_DF;
-		has_error = true;
-		error_code = 0;
-	}
-	vcpu->exception.pending = true;
-	vcpu->exception.vector = vector;
-	vcpu->exception.has_error_code = has_error;
-	vcpu->exception.error_code = error_code;
-	vcpu->exception.has_cr2 = false;
-	return 1;
-}
-
-int hvk_queue_page_fault(struct hvk_vcpu *vcpu, u32 error_code, u64 cr2)
-{
-	int r = hvk_queue_exception(vcpu, X86_TRAP_PF, true, error_code);
-
-	/* Unless it became #DF: CR2 belongs to the #PF alone. */
-	if (r > 0 && vcpu->exception.vector == X86_TRAP_PF) {
-		vcpu->exception.has_cr2 = true;
-		vcpu->exception.cr2 = cr2;
-	}
-	return r;
-}
-
 static int hvk_inject_gp(struct hvk_vcpu *vcpu)
 {
 	return hvk_queue_exception(vcpu, X86_TRAP_GP, true, 0);
@@ -440,17 +403,6 @@ int hvk_handle_cr_write(struct hvk_vcpu *vcpu, int cr, u64 val, u64 next_rip)
 #define DR6_WRITABLE	(GENMASK_ULL(3, 0) | GENMASK_ULL(15, 13))
 #define DR7_FIXED_1	BIT_ULL(10)
 #define DR7_FIXED_0	(BIT_ULL(11) | BIT_ULL(12) | BIT_ULL(14) | BIT_ULL(15))
-
-/*
- * A #DB the backend intercepted (so that the CPU cannot loop on it) goes to
- * the guest, with its cause in the guest's DR6: B0-B3, BD, BS, BT are set,
- * never cleared, as the processor does (SDM Vol. 3, 19.2.3).
- */
-int hvk_reflect_debug_exception(struct hvk_vcpu *vcpu, u64 dr6_status)
-{
-	vcpu->dr6 |= dr6_status & (GENMASK_ULL(3, 0) | GENMASK_ULL(15, 13));
-	return hvk_queue_exception(vcpu, X86_TRAP_DB, false, 0);
-}
 
 void hvk_reset_debug_registers(struct hvk_vcpu *vcpu)
 {

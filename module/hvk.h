@@ -248,6 +248,61 @@ struct hvk_msr_exit {
 	u64 next_rip;
 };
 
+/*
+ * An event as the hardware injects it at VM entry (SDM Vol. 3, 27.6; APM
+ * Vol. 2, 15.20), or reports as interrupted by a VM exit.
+ */
+enum hvk_event_type {
+	HVK_EVENT_NONE,
+	HVK_EVENT_EXCEPTION,		/* hardware exception */
+	HVK_EVENT_SOFT_EXCEPTION,	/* INT3, INTO: return past the insn */
+	HVK_EVENT_PRIV_SOFT_EXCEPTION,	/* INT1 (ICEBP) */
+	HVK_EVENT_NMI,
+	HVK_EVENT_INTR,			/* external interrupt */
+	HVK_EVENT_SOFT_INTR,		/* INT n */
+};
+
+struct hvk_event {
+	enum hvk_event_type type;
+	u8 vector;
+	bool has_error_code;
+	u32 error_code;
+	u8 insn_len;			/* software events */
+};
+
+/*
+ * The vCPU's events, vendor-neutral (events.c).  Each entry injects at most
+ * one, chosen in priority order, and opens the interrupt or NMI window for
+ * what has to wait.  "Injected" means delivery has begun: it is delivered
+ * again, unchanged, until it completes; "pending" means not yet begun.  The
+ * interrupt shadow and NMI blocking live in the VMCS/VMCB (vendor ops).
+ */
+struct hvk_events {
+	struct {
+		bool pending;		/* raised; payload not applied yet */
+		bool injected;
+		enum hvk_event_type type; /* an exception type */
+		u8 vector;
+		bool has_error_code;
+		u32 error_code;
+		u8 insn_len;
+		bool has_payload;
+		u64 payload;		/* #PF: CR2; #DB: DR6 status bits */
+	} exception;
+	struct {
+		/* KVM_INTERRUPT, or an INTR/INT n whose delivery was cut. */
+		bool injected;
+		bool soft;
+		u8 nr;
+		u8 insn_len;
+	} interrupt;
+	struct {
+		u8 pending;		/* KVM_NMI: 0, 1 or 2 */
+		bool injected;
+	} nmi;
+	struct hvk_event injecting;	/* what this entry injects */
+};
+
 struct hvk_vcpu {
 	struct hvk_vm *vm;			/* (i) */
 	unsigned int id;			/* (i) */
@@ -276,15 +331,10 @@ struct hvk_vcpu {
 	u64 dr7;				/* (o) */
 	u64 apic_base;				/* (o) */
 
-	/* An exception to deliver at the next entry. */
-	struct {
-		bool pending;
-		u8 vector;
-		bool has_error_code;
-		u32 error_code;
-		bool has_cr2;		/* #PF: CR2 is set as it is delivered */
-		u64 cr2;
-	} exception;				/* (o) */
+	struct hvk_events events;		/* (o) events.c */
+	/* KVM_SET_GUEST_DEBUG's KVM_GUESTDBG_* flags, 0 when off. */
+	u32 guest_debug;			/* (o) */
+	bool debug_tf_set;			/* (o) hvk set RFLAGS.TF this entry */
 
 	struct hvk_msrs msrs;			/* (o) */
 	struct hvk_msr_exit msr_exit;		/* (o) */
@@ -370,8 +420,9 @@ struct hvk_vendor {
 	/*
 	 * Enter the guest and return at the next VM exit, with interrupts
 	 * disabled [loaded].  @flush_tlb: flush the VM's guest-physical and
-	 * combined TLB entries before entering.  Also delivers
-	 * vcpu->exception, if pending.
+	 * combined TLB entries before entering.  After the exit it reports
+	 * the event whose delivery the exit interrupted, if any, through
+	 * hvk_event_delivery_done().
 	 */
 	void (*run)(struct hvk_vcpu *vcpu, bool flush_tlb);
 	/* Handle the exit ->run returned from; may sleep [loaded]. */
@@ -406,6 +457,35 @@ struct hvk_vendor {
 	 * are #UD and CPUID does not offer them.
 	 */
 	bool (*rdtscp_in_guest)(void);
+	void (*set_cr2)(struct hvk_vcpu *vcpu, u64 cr2);
+
+	/*
+	 * Events [loaded].  ->inject_event programs the event of the next
+	 * entry (HVK_EVENT_NONE: none); ->set_windows asks for an exit as soon
+	 * as the guest can take an interrupt (@irq: RFLAGS.IF set, no
+	 * interrupt shadow) or an NMI (@nmi: no NMI blocking, no shadow).
+	 * Both are called before every entry, interrupts off.
+	 */
+	void (*inject_event)(struct hvk_vcpu *vcpu, const struct hvk_event *ev);
+	void (*set_windows)(struct hvk_vcpu *vcpu, bool irq, bool nmi);
+	/* KVM_X86_SHADOW_INT_MOV_SS and _STI bits. */
+	u8 (*get_interrupt_shadow)(struct hvk_vcpu *vcpu);
+	void (*set_interrupt_shadow)(struct hvk_vcpu *vcpu, u8 shadow);
+	/*
+	 * hvk completed the instruction at RIP for the guest: end the STI
+	 * or MOV SS shadow, and forget debug traps the hardware holds
+	 * pending for it (the core raises them itself).
+	 */
+	void (*end_instruction)(struct hvk_vcpu *vcpu);
+	/* NMIs blocked: an NMI handler has not returned with IRET yet. */
+	bool (*get_nmi_mask)(struct hvk_vcpu *vcpu);
+	void (*set_nmi_mask)(struct hvk_vcpu *vcpu, bool masked);
+	/* vcpu->guest_debug changed: intercept #BP or not [loaded]. */
+	void (*update_guest_debug)(struct hvk_vcpu *vcpu);
+	/* The guest's CPUID changed: follow what it offers [loaded]. */
+	void (*cpuid_changed)(struct hvk_vcpu *vcpu);
+	/* Can the guest execute INVPCID (offered in CPUID 7.0:EBX)? */
+	bool (*has_invpcid)(void);
 };
 
 extern const struct hvk_vendor hvk_vmx_vendor;
@@ -467,23 +547,51 @@ int hvk_exit_fail_entry(struct hvk_vcpu *vcpu, u64 hw_reason);
 int hvk_exit_unhandled(struct hvk_vcpu *vcpu, u64 hw_reason, u64 info1,
 		       u64 info2);
 int hvk_exit_emulation_failed(struct hvk_vcpu *vcpu);
-/* Raise an exception in the guest; the exit-handler rule (0: shutdown). */
-int hvk_queue_exception(struct hvk_vcpu *vcpu, u8 vector, bool has_error,
-			u32 error_code);
 /* Fetch and decode the instruction at CS:RIP (insn.h).  0 or < 0. */
 int hvk_decode_at_rip(struct hvk_vcpu *vcpu, struct hvk_insn *insn);
 /* Code segment size: 16, 32 or 64. */
 int hvk_cs_mode(struct hvk_vcpu *vcpu);
 /* Finish the port I/O that the last exit to user space asked for. */
 int hvk_complete_pio(struct hvk_vcpu *vcpu);
-/* Raise #PF with @error_code for linear address @cr2. */
-int hvk_queue_page_fault(struct hvk_vcpu *vcpu, u32 error_code, u64 cr2);
 u64 hvk_segment_base(struct hvk_vcpu *vcpu, enum hvk_sreg sreg);
 
 /* mmio.c: emulating the instruction that touched device memory. */
 int hvk_emulate_mmio(struct hvk_vcpu *vcpu, u64 gpa);
 /* Before entering: finish an MMIO read user space has answered. */
 int hvk_complete_mmio(struct hvk_vcpu *vcpu);
+
+/*
+ * events.c: exceptions, NMIs, interrupts and the guest debugger.
+ *
+ * hvk_queue_exception() raises an exception in the guest, applying the
+ * double- and triple-fault rules (SDM Vol. 3, 6.15); it returns per the
+ * exit-handler rule (0: the guest shut down).  The payload variant carries
+ * what delivery puts in CR2 (#PF) or DR6 (#DB).
+ */
+int hvk_queue_exception(struct hvk_vcpu *vcpu, u8 vector, bool has_error,
+			u32 error_code);
+int hvk_queue_exception_payload(struct hvk_vcpu *vcpu, u8 vector,
+				bool has_error, u32 error_code, u64 payload);
+/* The entry's event and windows (interrupts off, before ->run). */
+void hvk_events_before_entry(struct hvk_vcpu *vcpu);
+/*
+ * From ->run after the exit: the injected event was delivered unless
+ * @interrupted (may be NULL) names an event whose delivery the exit cut
+ * short, which is delivered again at the next entry.
+ */
+void hvk_event_delivery_done(struct hvk_vcpu *vcpu,
+			     const struct hvk_event *interrupted);
+/* A #DB the backend intercepted, @dr6 its status bits; or a #BP. */
+int hvk_handle_debug_exception(struct hvk_vcpu *vcpu, u64 dr6);
+int hvk_handle_breakpoint(struct hvk_vcpu *vcpu);
+/* An interrupt or NMI window opened: the next entry injects. */
+int hvk_handle_event_window(struct hvk_vcpu *vcpu);
+/* hvk moved RIP past an instruction: shadow and single-step. */
+int hvk_instruction_done(struct hvk_vcpu *vcpu, int r, u64 old_rflags);
+bool hvk_ready_for_interrupt(struct hvk_vcpu *vcpu);
+void hvk_events_fill_run(struct hvk_vcpu *vcpu);
+long hvk_events_ioctl(struct hvk_vcpu *vcpu, unsigned int ioctl,
+		      void __user *argp);
 
 /* cpuid.c: what CPUID tells the guest. */
 void hvk_cpuid(struct hvk_vcpu *vcpu, u32 leaf, u32 subleaf, u32 regs[4]);

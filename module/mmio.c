@@ -263,12 +263,11 @@ static int hvk_mmio_run(struct hvk_vcpu *vcpu, u64 gpa)
 	case HVK_EMU_FAULT:
 		mmio->read_done = false;
 		mmio->read_pending = false;
-		if (emu->fault.has_cr2)
-			return hvk_queue_page_fault(vcpu, emu->fault.error_code,
-						    emu->fault.cr2);
-		return hvk_queue_exception(vcpu, emu->fault.vector,
-					   emu->fault.has_error_code,
-					   emu->fault.error_code);
+		/* The payload is CR2 for a #PF (and ignored otherwise). */
+		return hvk_queue_exception_payload(vcpu, emu->fault.vector,
+						   emu->fault.has_error_code,
+						   emu->fault.error_code,
+						   emu->fault.cr2);
 	default:
 		return hvk_mmio_failed(&ctxt);
 	}

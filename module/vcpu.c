@@ -74,7 +74,9 @@ static void hvk_vcpu_put(struct hvk_vcpu *vcpu)
 /* One entry into the guest and the handling of the exit that ends it. */
 static int hvk_vcpu_enter_guest(struct hvk_vcpu *vcpu)
 {
+	u64 rip, rflags;
 	bool flush;
+	int r;
 
 	preempt_disable();
 	local_irq_disable();
@@ -104,9 +106,21 @@ static int hvk_vcpu_enter_guest(struct hvk_vcpu *vcpu)
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();
 
+	/* The debugger's single step: TF for this entry, unseen by the guest. */
+	if ((vcpu->guest_debug & KVM_GUESTDBG_SINGLESTEP) &&
+	    !(vcpu->rflags & X86_EFLAGS_TF)) {
+		vcpu->rflags |= X86_EFLAGS_TF;
+		vcpu->debug_tf_set = true;
+	}
+	hvk_events_before_entry(vcpu);
+
 	hvk_vendor->run(vcpu, flush);
 	vcpu->stat.exits++;
 
+	if (vcpu->debug_tf_set) {
+		vcpu->rflags &= ~X86_EFLAGS_TF;
+		vcpu->debug_tf_set = false;
+	}
 	/* The exit left DR7 as the guest had it, or reset: the host's again. */
 	if (hw_breakpoint_active())
 		hw_breakpoint_restore();
@@ -114,17 +128,27 @@ static int hvk_vcpu_enter_guest(struct hvk_vcpu *vcpu)
 	local_irq_enable();
 	preempt_enable();
 
-	return hvk_vendor->handle_exit(vcpu);
+	rip = vcpu->rip;
+	rflags = vcpu->rflags;
+	r = hvk_vendor->handle_exit(vcpu);
+	/* The handler completed the instruction for the guest. */
+	if (vcpu->rip != rip)
+		r = hvk_instruction_done(vcpu, r, rflags);
+	return r;
 }
 
-static int hvk_vcpu_run(struct hvk_vcpu *vcpu)
+static int hvk_vcpu_run_loop(struct hvk_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 	int r = 1;
 
 	if (vcpu->pio_pending) {
+		u64 rip = vcpu->rip;
+
 		vcpu->pio_pending = false;
 		r = hvk_complete_pio(vcpu);
+		if (vcpu->rip != rip)
+			r = hvk_instruction_done(vcpu, r, vcpu->rflags);
 		if (r <= 0)
 			return r;
 	}
@@ -156,9 +180,24 @@ static int hvk_vcpu_run(struct hvk_vcpu *vcpu)
 		r = hvk_vcpu_enter_guest(vcpu);
 		if (r <= 0)
 			break;
+		/* User-space irqchip: the guest can take what it asked for. */
+		if (READ_ONCE(run->request_interrupt_window) &&
+		    hvk_ready_for_interrupt(vcpu)) {
+			run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
+			r = 0;
+			break;
+		}
 		cond_resched();
 	}
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, false);
+	return r;
+}
+
+static int hvk_vcpu_run(struct hvk_vcpu *vcpu)
+{
+	int r = hvk_vcpu_run_loop(vcpu);
+
+	hvk_events_fill_run(vcpu);
 	return r;
 }
 
@@ -201,7 +240,7 @@ static void hvk_set_regs(struct hvk_vcpu *vcpu, const struct kvm_regs *regs)
 	/* Bit 1 of RFLAGS always reads as 1 (SDM Vol. 1, 3.4.3). */
 	vcpu->rflags = regs->rflags | X86_EFLAGS_FIXED;
 	/* New registers: an exception raised for the old ones is void. */
-	vcpu->exception.pending = false;
+	vcpu->events.exception.pending = false;
 }
 
 /*
@@ -239,22 +278,25 @@ bool hvk_apic_base_valid(u64 apic_base)
 
 static int hvk_set_sregs(struct hvk_vcpu *vcpu, const struct kvm_sregs *sregs)
 {
-	unsigned int i;
+	unsigned long vec;
 	int r;
 
 	if (!hvk_sregs_valid(vcpu, sregs) || !hvk_apic_base_valid(sregs->apic_base) ||
 	    sregs->cr8 > 15)
 		return -EINVAL;
-	/* No interrupt can be pending: there is no KVM_INTERRUPT yet. */
-	for (i = 0; i < ARRAY_SIZE(sregs->interrupt_bitmap); i++)
-		if (sregs->interrupt_bitmap[i])
-			return -EINVAL;
 
 	r = hvk_vendor->set_sregs(vcpu, sregs);
 	if (r)
 		return r;
 	vcpu->cr8 = sregs->cr8;
 	vcpu->apic_base = sregs->apic_base;
+	/* The interrupt bitmap queues its lowest interrupt, as KVM_INTERRUPT. */
+	vec = find_first_bit((const unsigned long *)sregs->interrupt_bitmap, 256);
+	if (vec < 256) {
+		vcpu->events.interrupt.injected = true;
+		vcpu->events.interrupt.soft = false;
+		vcpu->events.interrupt.nr = vec;
+	}
 	return 0;
 }
 
@@ -264,6 +306,9 @@ static void hvk_get_sregs(struct hvk_vcpu *vcpu, struct kvm_sregs *sregs)
 	hvk_vendor->get_sregs(vcpu, sregs);
 	sregs->cr8 = vcpu->cr8;
 	sregs->apic_base = vcpu->apic_base;
+	if (vcpu->events.interrupt.injected && !vcpu->events.interrupt.soft)
+		__set_bit(vcpu->events.interrupt.nr,
+			  (unsigned long *)sregs->interrupt_bitmap);
 }
 
 /* KVM_GET/SET_REGS and KVM_GET/SET_SREGS. */
@@ -332,6 +377,12 @@ static long hvk_vcpu_do_ioctl(struct hvk_vcpu *vcpu, unsigned int ioctl,
 	case KVM_SET_DEBUGREGS:
 		return hvk_debugregs_ioctl(vcpu, argp,
 					   ioctl == KVM_SET_DEBUGREGS);
+	case KVM_GET_VCPU_EVENTS:
+	case KVM_SET_VCPU_EVENTS:
+	case KVM_INTERRUPT:
+	case KVM_NMI:
+	case KVM_SET_GUEST_DEBUG:
+		return hvk_events_ioctl(vcpu, ioctl, argp);
 	case KVM_SET_CPUID2:
 		return hvk_set_cpuid2(vcpu, argp);
 	case KVM_GET_CPUID2:

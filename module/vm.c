@@ -41,6 +41,13 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 	case KVM_CAP_ADJUST_CLOCK:
 		return KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME |
 		       KVM_CLOCK_HOST_TSC;
+	case KVM_CAP_VCPU_EVENTS:
+	case KVM_CAP_USER_NMI:
+	case KVM_CAP_SET_GUEST_DEBUG:
+		return 1;
+	case KVM_CAP_SET_GUEST_DEBUG2:
+		return KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP |
+		       KVM_GUESTDBG_USE_SW_BP;
 	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
 		return HVK_DIRTY_LOG_MANUAL_CAPS;
 	case KVM_CAP_XSAVE:

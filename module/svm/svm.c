@@ -13,6 +13,7 @@
 #include <linux/printk.h>
 #include <linux/string.h>
 #include <asm/asm.h>
+#include <asm/debugreg.h>
 #include <asm/io.h>
 #include <asm/msr.h>
 #include <asm/perf_event.h>
@@ -223,9 +224,18 @@ struct svm_vcpu {
 	struct vmcb *vmcb;		/* (i) one page */
 	int last_cpu;			/* (o) CPU of the last VMRUN, or -1 */
 	u64 asid_generation;		/* (o) of vmcb->control.asid */
-	/* The event being delivered when the last exit happened. */
-	u32 exit_int_info;		/* (o) */
-	u32 exit_int_info_err;		/* (o) */
+	/*
+	 * NMI blocking, which SVM does not track for the guest: set when an
+	 * injected NMI is delivered, ended by the guest's IRET (intercepted).
+	 * The IRET exit comes before the instruction: NMIs stay blocked
+	 * until RIP has left it (iret_rip), and a single step (TF, hidden
+	 * from the guest) brings an exit right after it when an NMI waits.
+	 */
+	bool nmi_masked;		/* (o) */
+	bool awaiting_iret;		/* (o) IRET at iret_rip intercepted */
+	u64 iret_rip;			/* (o) */
+	bool nmi_singlestep;		/* (o) an NMI waits for a window */
+	bool nmi_tf_set;		/* (o) hvk set TF for it this entry */
 };
 
 static struct svm_vcpu *to_svm(struct hvk_vcpu *vcpu)
@@ -234,10 +244,16 @@ static struct svm_vcpu *to_svm(struct hvk_vcpu *vcpu)
 }
 
 void __svm_vcpu_run(u64 vmcb_pa, unsigned long *regs, u64 host_save_pa);
+static void svm_cpuid_changed(struct hvk_vcpu *vcpu);
 
 static void svm_set_intercept(struct vmcb *vmcb, unsigned int bit)
 {
 	vmcb->control.intercepts[bit / 32] |= BIT(bit % 32);
+}
+
+static void svm_clr_intercept(struct vmcb *vmcb, unsigned int bit)
+{
+	vmcb->control.intercepts[bit / 32] &= ~BIT(bit % 32);
 }
 
 /* Segment attributes in the VMCB's packed form (APM Vol. 2, 15.5.1). */
@@ -501,6 +517,7 @@ static int svm_vcpu_init(struct hvk_vcpu *vcpu)
 	if (!svm->vmcb)
 		return -ENOMEM;
 	svm_init_vmcb(svm);
+	svm_cpuid_changed(vcpu);
 	return 0;
 }
 
@@ -540,29 +557,168 @@ static void svm_new_asid(struct svm_vcpu *svm, struct svm_cpu *sc)
 	c->asid = sc->next_asid++;
 }
 
-static void svm_inject_events(struct svm_vcpu *svm)
+/* EVENTINJ types (APM Vol. 2, 15.20). */
+static const u32 svm_event_types[] = {
+	[HVK_EVENT_EXCEPTION] = SVM_EVTINJ_TYPE_EXEPT,
+	[HVK_EVENT_SOFT_EXCEPTION] = SVM_EVTINJ_TYPE_EXEPT,
+	[HVK_EVENT_PRIV_SOFT_EXCEPTION] = SVM_EVTINJ_TYPE_EXEPT,
+	[HVK_EVENT_NMI] = SVM_EVTINJ_TYPE_NMI,
+	[HVK_EVENT_INTR] = SVM_EVTINJ_TYPE_INTR,
+	[HVK_EVENT_SOFT_INTR] = SVM_EVTINJ_TYPE_SOFT,
+};
+
+static void svm_inject_event(struct hvk_vcpu *vcpu, const struct hvk_event *ev)
+{
+	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
+
+	c->event_inj = 0;
+	c->event_inj_err = 0;
+	if (ev->type == HVK_EVENT_NONE)
+		return;
+	c->event_inj = ev->vector | svm_event_types[ev->type] | SVM_EVTINJ_VALID;
+	/* Never in real mode, where exceptions push no error code. */
+	if (ev->has_error_code && (svm_get_cr(vcpu, 0) & X86_CR0_PE)) {
+		c->event_inj |= SVM_EVTINJ_VALID_ERR;
+		c->event_inj_err = ev->error_code;
+	}
+	/* Delivering an NMI or interrupt ends the interrupt shadow. */
+	if (ev->type == HVK_EVENT_NMI || ev->type == HVK_EVENT_INTR)
+		c->int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+}
+
+/*
+ * The interrupt window: a virtual interrupt (V_IRQ) that the guest takes
+ * when RFLAGS.IF is set and no shadow blocks it, and whose taking is
+ * intercepted (VINTR, APM Vol. 2, 15.21.4).  The NMI window: the IRET that
+ * ends the NMI handler, or a single step past it or past the shadow.
+ */
+static void svm_set_windows(struct hvk_vcpu *vcpu, bool irq, bool nmi)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_control_area *c = &svm->vmcb->control;
+
+	c->int_ctl &= ~V_IRQ_INJECTION_BITS_MASK;
+	svm_clr_intercept(svm->vmcb, INTERCEPT_VINTR);
+	if (irq) {
+		c->int_ctl |= V_IRQ_MASK | V_IGN_TPR_MASK |
+			      (0xf << V_INTR_PRIO_SHIFT);
+		svm_set_intercept(svm->vmcb, INTERCEPT_VINTR);
+	}
+	/* Blocked NMIs without the IRET seen yet: its intercept is on. */
+	svm->nmi_singlestep = nmi && (!svm->nmi_masked || svm->awaiting_iret);
+}
+
+static u8 svm_get_interrupt_shadow(struct hvk_vcpu *vcpu)
+{
+	/* SVM does not say which instruction made it: both, as KVM says. */
+	if (to_svm(vcpu)->vmcb->control.int_state & SVM_INTERRUPT_SHADOW_MASK)
+		return KVM_X86_SHADOW_INT_STI | KVM_X86_SHADOW_INT_MOV_SS;
+	return 0;
+}
+
+static void svm_set_interrupt_shadow(struct hvk_vcpu *vcpu, u8 shadow)
+{
+	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
+
+	if (shadow)
+		c->int_state |= SVM_INTERRUPT_SHADOW_MASK;
+	else
+		c->int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+}
+
+static void svm_end_instruction(struct hvk_vcpu *vcpu)
+{
+	svm_set_interrupt_shadow(vcpu, 0);
+}
+
+static bool svm_get_nmi_mask(struct hvk_vcpu *vcpu)
+{
+	return to_svm(vcpu)->nmi_masked;
+}
+
+static void svm_set_nmi_mask(struct hvk_vcpu *vcpu, bool masked)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	svm->nmi_masked = masked;
+	svm->awaiting_iret = false;
+	if (masked)
+		svm_set_intercept(svm->vmcb, INTERCEPT_IRET);
+	else
+		svm_clr_intercept(svm->vmcb, INTERCEPT_IRET);
+}
+
+static void svm_update_guest_debug(struct hvk_vcpu *vcpu)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+
+	if (vcpu->guest_debug & KVM_GUESTDBG_USE_SW_BP)
+		svm_set_intercept(vmcb, INTERCEPT_EXCEPTION_OFFSET + X86_TRAP_BP);
+	else
+		svm_clr_intercept(vmcb, INTERCEPT_EXCEPTION_OFFSET + X86_TRAP_BP);
+}
+
+static void svm_set_cr2(struct hvk_vcpu *vcpu, u64 cr2)
+{
+	to_svm(vcpu)->vmcb->save.cr2 = cr2;
+}
+
+/* INVPCID runs in the guest where the CPU has it (no intercept). */
+static bool svm_has_invpcid(void)
+{
+	return boot_cpu_has(X86_FEATURE_INVPCID);
+}
+
+/* Not offered in the guest's CPUID: intercepted, and #UD. */
+static void svm_cpuid_changed(struct hvk_vcpu *vcpu)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	u32 regs[4];
+
+	hvk_cpuid(vcpu, 7, 0, regs);
+	if (svm_has_invpcid() && (regs[1] & BIT(10)))
+		svm_clr_intercept(vmcb, INTERCEPT_INVPCID);
+	else
+		svm_set_intercept(vmcb, INTERCEPT_INVPCID);
+}
+
+/*
+ * After the exit: the event that EXITINTINFO says was being delivered
+ * (15.7.2) is delivered again.  INT n, INT3 and INTO are not: without
+ * next-RIP the return address could not be given, and RIP still points at
+ * the instruction, which raises them again.  A delivered NMI blocks NMIs.
+ */
+static void svm_complete_events(struct svm_vcpu *svm)
 {
 	struct hvk_vcpu *vcpu = &svm->vcpu;
 	struct vmcb_control_area *c = &svm->vmcb->control;
+	u32 info = c->exit_int_info;
+	struct hvk_event ev = { .type = HVK_EVENT_NONE };
+	bool nmi_injected = vcpu->events.injecting.type == HVK_EVENT_NMI;
 
-	c->event_inj = 0;
-	/* An event cut short by the exit is delivered again first (15.7.2). */
-	if (svm->exit_int_info & SVM_EXITINTINFO_VALID) {
-		c->event_inj = svm->exit_int_info;
-		c->event_inj_err = svm->exit_int_info_err;
-		return;
-	}
-	if (vcpu->exception.pending) {
-		c->event_inj = vcpu->exception.vector | SVM_EVTINJ_VALID |
-			       SVM_EVTINJ_TYPE_EXEPT;
-		if (vcpu->exception.has_error_code) {
-			c->event_inj |= SVM_EVTINJ_VALID_ERR;
-			c->event_inj_err = vcpu->exception.error_code;
+	if (info & SVM_EXITINTINFO_VALID) {
+		ev.vector = info & SVM_EXITINTINFO_VEC_MASK;
+		switch (info & SVM_EXITINTINFO_TYPE_MASK) {
+		case SVM_EXITINTINFO_TYPE_INTR:
+			ev.type = HVK_EVENT_INTR;
+			break;
+		case SVM_EXITINTINFO_TYPE_NMI:
+			ev.type = HVK_EVENT_NMI;
+			break;
+		case SVM_EXITINTINFO_TYPE_EXEPT:
+			if (ev.vector == X86_TRAP_BP || ev.vector == X86_TRAP_OF)
+				break;
+			ev.type = HVK_EVENT_EXCEPTION;
+			ev.has_error_code = info & SVM_EXITINTINFO_VALID_ERR;
+			ev.error_code = c->exit_int_info_err;
+			break;
+		default:
+			break;
 		}
-		if (vcpu->exception.has_cr2)
-			svm->vmcb->save.cr2 = vcpu->exception.cr2;
-		vcpu->exception.pending = false;
 	}
+	if (nmi_injected && ev.type != HVK_EVENT_NMI)
+		svm_set_nmi_mask(vcpu, true);
+	hvk_event_delivery_done(vcpu, &ev);
 }
 
 static void svm_run(struct hvk_vcpu *vcpu, bool flush_tlb)
@@ -575,7 +731,10 @@ static void svm_run(struct hvk_vcpu *vcpu, bool flush_tlb)
 	vmcb->save.rip = vcpu->rip;
 	vmcb->save.rsp = vcpu->regs[HVK_RSP];
 	vmcb->save.rax = vcpu->regs[HVK_RAX];
-	vmcb->save.rflags = vcpu->rflags;
+	svm->nmi_tf_set = svm->nmi_singlestep &&
+			  !(vcpu->rflags & X86_EFLAGS_TF);
+	vmcb->save.rflags = vcpu->rflags |
+			    (svm->nmi_tf_set ? X86_EFLAGS_TF : 0);
 	vmcb->control.tsc_offset = READ_ONCE(vcpu->vm->tsc_offset);
 
 	vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
@@ -584,7 +743,6 @@ static void svm_run(struct hvk_vcpu *vcpu, bool flush_tlb)
 	    svm->asid_generation != sc->asid_generation)
 		svm_new_asid(svm, sc);
 	svm->last_cpu = cpu;
-	svm_inject_events(svm);
 	/* No VMCB caching: QEMU's CPU has none, and it is one less invariant. */
 	vmcb->control.clean = 0;
 	vmcb->control.exit_code = SVM_EXIT_ERR;
@@ -597,12 +755,23 @@ static void svm_run(struct hvk_vcpu *vcpu, bool flush_tlb)
 	hvk_guest_state_exit_irqoff();
 	asm volatile("stgi" ::: "memory");
 
+	/*
+	 * TF hvk set goes, unless the instruction was the awaited IRET,
+	 * which loaded RFLAGS from the stack.
+	 */
+	if (svm->nmi_tf_set &&
+	    !(svm->awaiting_iret && vcpu->rip == svm->iret_rip &&
+	      vmcb->save.rip != svm->iret_rip))
+		vmcb->save.rflags &= ~X86_EFLAGS_TF;
+	/* The intercepted IRET has completed: NMIs are unblocked. */
+	if (svm->awaiting_iret && vmcb->save.rip != svm->iret_rip)
+		svm_set_nmi_mask(vcpu, false);
+
 	vcpu->rip = vmcb->save.rip;
 	vcpu->regs[HVK_RSP] = vmcb->save.rsp;
 	vcpu->regs[HVK_RAX] = vmcb->save.rax;
 	vcpu->rflags = vmcb->save.rflags;
-	svm->exit_int_info = vmcb->control.exit_int_info;
-	svm->exit_int_info_err = vmcb->control.exit_int_info_err;
+	svm_complete_events(svm);
 }
 
 /* --- exits --------------------------------------------------------------- */
@@ -725,7 +894,10 @@ static int svm_exit_io(struct svm_vcpu *svm)
 			     svm->vmcb->control.exit_info_2);
 }
 
-/* An intercepted #AC (error code 0) or #DB goes back to the guest. */
+/*
+ * An intercepted #AC (error code 0) goes back to the guest; #DB to the
+ * core, unless it is the single step hvk took for an NMI window.
+ */
 static int svm_exit_reflect(struct svm_vcpu *svm)
 {
 	u8 vector = svm->vmcb->control.exit_code - SVM_EXIT_EXCP_BASE;
@@ -736,9 +908,30 @@ static int svm_exit_reflect(struct svm_vcpu *svm)
 		u64 status = save->dr6;
 
 		save->dr6 = DR6_RESET;
-		return hvk_reflect_debug_exception(&svm->vcpu, status);
+		if (svm->nmi_tf_set && (status & DR_STEP)) {
+			status &= ~DR_STEP;
+			if (!(status & (DR_TRAP_BITS | DR_STEP)))
+				return 1;
+		}
+		return hvk_handle_debug_exception(&svm->vcpu, status);
 	}
+	if (vector == X86_TRAP_BP)
+		return hvk_handle_breakpoint(&svm->vcpu);
 	return hvk_queue_exception(&svm->vcpu, vector, true, 0);
+}
+
+/* The NMI handler's IRET, not executed yet (APM Vol. 2, 15.9). */
+static int svm_exit_iret(struct svm_vcpu *svm)
+{
+	svm_clr_intercept(svm->vmcb, INTERCEPT_IRET);
+	svm->awaiting_iret = true;
+	svm->iret_rip = svm->vcpu.rip;
+	return 1;
+}
+
+static int svm_exit_window(struct svm_vcpu *svm)
+{
+	return hvk_handle_event_window(&svm->vcpu);
 }
 
 static int svm_exit_shutdown(struct svm_vcpu *svm)
@@ -838,6 +1031,9 @@ static const svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_DB]	= svm_exit_reflect,
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_AC]	= svm_exit_reflect,
 	[SVM_EXIT_INTR]			= svm_exit_intr,
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_BP]	= svm_exit_reflect,
+	[SVM_EXIT_VINTR]		= svm_exit_window,
+	[SVM_EXIT_IRET]			= svm_exit_iret,
 	[SVM_EXIT_NMI]			= svm_exit_ok,
 	[SVM_EXIT_SMI]			= svm_exit_ok,
 	[SVM_EXIT_INIT]			= svm_exit_ok,
@@ -860,6 +1056,7 @@ static const svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_MONITOR]		= svm_inject_ud,
 	[SVM_EXIT_MWAIT]		= svm_inject_ud,
 	[SVM_EXIT_XSETBV]		= svm_inject_ud,
+	[SVM_EXIT_INVPCID]		= svm_inject_ud,
 };
 
 static int svm_handle_exit(struct hvk_vcpu *vcpu)
@@ -925,5 +1122,16 @@ const struct hvk_vendor hvk_svm_vendor = {
 	.set_efer = svm_set_efer,
 	.get_msr = svm_get_msr,
 	.set_msr = svm_set_msr,
+	.set_cr2 = svm_set_cr2,
+	.inject_event = svm_inject_event,
+	.set_windows = svm_set_windows,
+	.get_interrupt_shadow = svm_get_interrupt_shadow,
+	.set_interrupt_shadow = svm_set_interrupt_shadow,
+	.end_instruction = svm_end_instruction,
+	.get_nmi_mask = svm_get_nmi_mask,
+	.set_nmi_mask = svm_set_nmi_mask,
+	.update_guest_debug = svm_update_guest_debug,
+	.cpuid_changed = svm_cpuid_changed,
+	.has_invpcid = svm_has_invpcid,
 	.rdtscp_in_guest = svm_rdtscp_in_guest,
 };

@@ -55,8 +55,11 @@ SYM_FUNC_START(__svm_vcpu_run)
 	 * VMRUN saves the host's RFLAGS.IF and, with V_INTR_MASKING, lets it
 	 * decide whether physical interrupts exit the guest (15.21.1): set
 	 * it.  GIF is clear, so nothing is taken here between STI and VMRUN.
+	 * The NOP ends STI's shadow before VMRUN: QEMU's CPU carries it into
+	 * the guest, where it hides the shadow of a guest STI.
 	 */
 	sti
+	nop
 4:	vmrun	%rax
 9:	cli
 5:	vmsave	%rax

@@ -51,6 +51,7 @@
 
 /* Event types in interruption information (Table 25-17). */
 #define EVENT_TYPE(info)	(((info) >> 8) & 7)
+#define EVENT_EXT_INTR		0
 #define EVENT_NMI		2
 #define EVENT_HW_EXCEPTION	3
 #define EVENT_SW_INTR		4
@@ -178,38 +179,135 @@ static bool vmx_long_mode_code(struct vmx_vcpu *vmx)
 	       (vmcs_read(vmx, GUEST_CS_AR_BYTES) & VMX_AR_L_MASK);
 }
 
+/* Interruption types, in the event's and in VMX's numbering (Table 25-17). */
+static const u8 vmx_event_types[] = {
+	[HVK_EVENT_EXCEPTION] = EVENT_HW_EXCEPTION,
+	[HVK_EVENT_SOFT_EXCEPTION] = EVENT_SW_EXCEPTION,
+	[HVK_EVENT_PRIV_SOFT_EXCEPTION] = EVENT_PRIV_SW_EXCEPTION,
+	[HVK_EVENT_NMI] = EVENT_NMI,
+	[HVK_EVENT_INTR] = EVENT_EXT_INTR,
+	[HVK_EVENT_SOFT_INTR] = EVENT_SW_INTR,
+};
+
 /* The event to inject at this entry, if any (SDM Vol. 3, 27.6). */
-static void vmx_inject_event(struct vmx_vcpu *vmx)
+void vmx_inject_event(struct hvk_vcpu *vcpu, const struct hvk_event *ev)
 {
-	struct hvk_vcpu *vcpu = &vmx->vcpu;
-	u32 info;
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u8 type = vmx_event_types[ev->type];
+	u32 info, intr_state;
 
-	if (vmx->reinject.info) {
-		info = vmx->reinject.info;
-		vmcs_write(vmx, VM_ENTRY_EXCEPTION_ERROR_CODE,
-			   vmx->reinject.error_code);
-		vmcs_write(vmx, VM_ENTRY_INSTRUCTION_LEN,
-			   vmx->reinject.insn_len);
-		vmx->reinject.info = 0;
-	} else if (vcpu->exception.pending) {
-		u8 vector = vcpu->exception.vector;
-
-		info = vector | (EVENT_HW_EXCEPTION << 8) | INTR_INFO_VALID_MASK;
-		/* No error code in real mode (27.2.1.3). */
-		if (vcpu->exception.has_error_code &&
-		    (vmcs_read(vmx, GUEST_CR0) & X86_CR0_PE))
-			info |= INTR_INFO_DELIVER_CODE_MASK;
-		vmcs_write(vmx, VM_ENTRY_EXCEPTION_ERROR_CODE,
-			   vcpu->exception.error_code);
-		vmcs_write(vmx, VM_ENTRY_INSTRUCTION_LEN, 0);
-		/* Loaded into the CPU's CR2 just before the entry. */
-		if (vcpu->exception.has_cr2)
-			vmx->cr2 = vcpu->exception.cr2;
-		vcpu->exception.pending = false;
-	} else {
-		info = 0;
+	if (ev->type == HVK_EVENT_NONE) {
+		vmcs_write(vmx, VM_ENTRY_INTR_INFO_FIELD, 0);
+		return;
 	}
+	info = ev->vector | (type << 8) | INTR_INFO_VALID_MASK;
+	/* No error code in real mode (27.2.1.3). */
+	if (ev->has_error_code && (vmcs_read(vmx, GUEST_CR0) & X86_CR0_PE))
+		info |= INTR_INFO_DELIVER_CODE_MASK;
+	/*
+	 * Delivering an NMI or interrupt ends the shadows, and an NMI
+	 * being delivered (again) is not blocked: VM entry checks both
+	 * (27.3.1.5).  Only user space can make them disagree.
+	 */
+	if (type == EVENT_NMI || type == EVENT_EXT_INTR) {
+		intr_state = vmcs_read(vmx, GUEST_INTERRUPTIBILITY_INFO);
+		intr_state &= ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS);
+		if (type == EVENT_NMI)
+			intr_state &= ~GUEST_INTR_STATE_NMI;
+		vmcs_write(vmx, GUEST_INTERRUPTIBILITY_INFO, intr_state);
+	}
+	vmcs_write(vmx, VM_ENTRY_EXCEPTION_ERROR_CODE, ev->error_code);
+	vmcs_write(vmx, VM_ENTRY_INSTRUCTION_LEN, ev->insn_len);
 	vmcs_write(vmx, VM_ENTRY_INTR_INFO_FIELD, info);
+}
+
+/* Interrupt- and NMI-window exiting (SDM Vol. 3, 26.7.5 and 26.7.6). */
+void vmx_set_windows(struct hvk_vcpu *vcpu, bool irq, bool nmi)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u32 ctls = vmx->primary_ctls & ~(CPU_BASED_INTR_WINDOW_EXITING |
+					 CPU_BASED_NMI_WINDOW_EXITING);
+
+	if (irq)
+		ctls |= CPU_BASED_INTR_WINDOW_EXITING;
+	if (nmi)
+		ctls |= CPU_BASED_NMI_WINDOW_EXITING;
+	if (ctls != vmx->primary_ctls) {
+		vmx->primary_ctls = ctls;
+		vmcs_write(vmx, CPU_BASED_VM_EXEC_CONTROL, ctls);
+	}
+}
+
+u8 vmx_get_interrupt_shadow(struct hvk_vcpu *vcpu)
+{
+	u32 intr_state = vmcs_read(to_vmx(vcpu), GUEST_INTERRUPTIBILITY_INFO);
+	u8 shadow = 0;
+
+	if (intr_state & GUEST_INTR_STATE_STI)
+		shadow |= KVM_X86_SHADOW_INT_STI;
+	if (intr_state & GUEST_INTR_STATE_MOV_SS)
+		shadow |= KVM_X86_SHADOW_INT_MOV_SS;
+	return shadow;
+}
+
+/* The two blockings never coexist (27.3.1.5): MOV SS wins, as in KVM. */
+void vmx_set_interrupt_shadow(struct hvk_vcpu *vcpu, u8 shadow)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u32 intr_state = vmcs_read(vmx, GUEST_INTERRUPTIBILITY_INFO);
+	u32 old = intr_state;
+
+	intr_state &= ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS);
+	if (shadow & KVM_X86_SHADOW_INT_MOV_SS)
+		intr_state |= GUEST_INTR_STATE_MOV_SS;
+	else if (shadow & KVM_X86_SHADOW_INT_STI)
+		intr_state |= GUEST_INTR_STATE_STI;
+	if (intr_state != old)
+		vmcs_write(vmx, GUEST_INTERRUPTIBILITY_INFO, intr_state);
+}
+
+/*
+ * Bochs keeps a single-step trap pending (BS) for an instruction that
+ * exited with TF set, and delivers it at the next entry: the instruction
+ * did not complete in the hardware, so nothing of it is pending.
+ */
+void vmx_end_instruction(struct hvk_vcpu *vcpu)
+{
+	vmx_set_interrupt_shadow(vcpu, 0);
+	vmcs_write(to_vmx(vcpu), GUEST_PENDING_DBG_EXCEPTIONS, 0);
+}
+
+/* Virtual-NMI blocking: set by NMI delivery, cleared by IRET (25.3). */
+bool vmx_get_nmi_mask(struct hvk_vcpu *vcpu)
+{
+	return vmcs_read(to_vmx(vcpu), GUEST_INTERRUPTIBILITY_INFO) &
+	       GUEST_INTR_STATE_NMI;
+}
+
+void vmx_set_nmi_mask(struct hvk_vcpu *vcpu, bool masked)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u32 intr_state = vmcs_read(vmx, GUEST_INTERRUPTIBILITY_INFO);
+
+	if (masked)
+		intr_state |= GUEST_INTR_STATE_NMI;
+	else
+		intr_state &= ~GUEST_INTR_STATE_NMI;
+	vmcs_write(vmx, GUEST_INTERRUPTIBILITY_INFO, intr_state);
+}
+
+void vmx_update_guest_debug(struct hvk_vcpu *vcpu)
+{
+	u32 bitmap = VMX_EXCEPTIONS_INTERCEPTED;
+
+	if (vcpu->guest_debug & KVM_GUESTDBG_USE_SW_BP)
+		bitmap |= BIT(X86_TRAP_BP);
+	vmcs_write(to_vmx(vcpu), EXCEPTION_BITMAP, bitmap);
+}
+
+void vmx_set_cr2(struct hvk_vcpu *vcpu, u64 cr2)
+{
+	to_vmx(vcpu)->cr2 = cr2;
 }
 
 /* Registers the core keeps, in the form VM entry accepts (27.3.1.4). */
@@ -226,34 +324,59 @@ static void vmx_load_core_regs(struct vmx_vcpu *vmx)
 	vmcs_write(vmx, GUEST_RFLAGS, vcpu->rflags);
 
 	/*
-	 * Blocking by STI or MOV SS covers the next instruction only: gone
-	 * once hvk has moved RIP past an instruction, and STI's never
-	 * outlives a clear IF.
+	 * Blocking by STI never outlives a clear IF (user space may clear
+	 * it); the core ends both shadows when it completes an instruction.
+	 * Under a shadow, a single-step trap is pending exactly when TF is
+	 * set (27.3.1.5): the debugger's TF, or the guest's.
 	 */
 	intr_state = vmcs_read(vmx, GUEST_INTERRUPTIBILITY_INFO);
 	if (intr_state & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)) {
-		if (vcpu->rip != vmx->exit_rip)
-			intr_state &= ~(GUEST_INTR_STATE_STI |
-					GUEST_INTR_STATE_MOV_SS);
 		if (!(vcpu->rflags & X86_EFLAGS_IF))
 			intr_state &= ~GUEST_INTR_STATE_STI;
 		vmcs_write(vmx, GUEST_INTERRUPTIBILITY_INFO, intr_state);
+		vmcs_write(vmx, GUEST_PENDING_DBG_EXCEPTIONS,
+			   vcpu->rflags & X86_EFLAGS_TF ? DR_STEP : 0);
 	}
+}
+
+/* An interruption-information value as an hvk event. */
+static void vmx_event_from_info(struct vmx_vcpu *vmx, u32 info, u32 error_code,
+				struct hvk_event *ev)
+{
+	static const u8 types[8] = {
+		[EVENT_EXT_INTR] = HVK_EVENT_INTR,
+		[EVENT_NMI] = HVK_EVENT_NMI,
+		[EVENT_HW_EXCEPTION] = HVK_EVENT_EXCEPTION,
+		[EVENT_SW_INTR] = HVK_EVENT_SOFT_INTR,
+		[EVENT_PRIV_SW_EXCEPTION] = HVK_EVENT_PRIV_SOFT_EXCEPTION,
+		[EVENT_SW_EXCEPTION] = HVK_EVENT_SOFT_EXCEPTION,
+	};
+
+	*ev = (struct hvk_event) {
+		.type = types[EVENT_TYPE(info)],
+		.vector = info & INTR_INFO_VECTOR_MASK,
+		.has_error_code = info & INTR_INFO_DELIVER_CODE_MASK,
+		.error_code = error_code,
+		.insn_len = vmx->exit_insn_len,
+	};
 }
 
 static void vmx_read_exit_info(struct vmx_vcpu *vmx)
 {
 	struct hvk_vcpu *vcpu = &vmx->vcpu;
+	struct hvk_event interrupted;
 	u32 idt_info;
+	bool unblock_nmi;
 
 	vmx->exit_reason = vmcs_read(vmx, VM_EXIT_REASON);
 	vcpu->rip = vmcs_read(vmx, GUEST_RIP);
 	vcpu->regs[HVK_RSP] = vmcs_read(vmx, GUEST_RSP);
 	vcpu->rflags = vmcs_read(vmx, GUEST_RFLAGS);
-	vmx->exit_rip = vcpu->rip;
 	vmx->exit_qual = vmcs_read(vmx, EXIT_QUALIFICATION);
-	if (vmx->exit_reason & VMX_EXIT_REASONS_FAILED_VMENTRY)
+	if (vmx->exit_reason & VMX_EXIT_REASONS_FAILED_VMENTRY) {
+		hvk_event_delivery_done(vcpu, NULL);
 		return;
+	}
 	vmx->exit_intr_info = vmcs_read(vmx, VM_EXIT_INTR_INFO);
 	vmx->exit_insn_len = vmcs_read(vmx, VM_EXIT_INSTRUCTION_LEN);
 	vmx->exit_insn_info = vmcs_read(vmx, VMX_INSTRUCTION_INFO);
@@ -261,13 +384,33 @@ static void vmx_read_exit_info(struct vmx_vcpu *vmx)
 	    (u16)vmx->exit_reason == EXIT_REASON_EPT_MISCONFIG)
 		vmx->exit_gpa = vmcs_read(vmx, GUEST_PHYSICAL_ADDRESS);
 
+	/* An event whose delivery the exit cut short (28.2.4). */
 	idt_info = vmcs_read(vmx, IDT_VECTORING_INFO_FIELD);
 	if (idt_info & VECTORING_INFO_VALID_MASK) {
-		vmx->reinject.info = idt_info & ~INTR_INFO_UNBLOCK_NMI;
-		vmx->reinject.error_code =
-			vmcs_read(vmx, IDT_VECTORING_ERROR_CODE);
-		vmx->reinject.insn_len = vmx->exit_insn_len;
+		vmx_event_from_info(vmx, idt_info,
+				    vmcs_read(vmx, IDT_VECTORING_ERROR_CODE),
+				    &interrupted);
+		hvk_event_delivery_done(vcpu, &interrupted);
+		return;
 	}
+	hvk_event_delivery_done(vcpu, NULL);
+
+	/*
+	 * A fault in an IRET that had already unblocked NMIs: the blocking
+	 * comes back with the IRET executed again (28.2.3, 28.2.1).
+	 */
+	switch ((u16)vmx->exit_reason) {
+	case EXIT_REASON_EXCEPTION_NMI:
+		unblock_nmi = vmx->exit_intr_info & INTR_INFO_UNBLOCK_NMI;
+		break;
+	case EXIT_REASON_EPT_VIOLATION:
+		unblock_nmi = vmx->exit_qual & BIT(12);
+		break;
+	default:
+		unblock_nmi = false;
+	}
+	if (unblock_nmi)
+		vmx_set_nmi_mask(vcpu, true);
 }
 
 void vmx_run(struct hvk_vcpu *vcpu, bool flush_tlb)
@@ -299,7 +442,6 @@ void vmx_run(struct hvk_vcpu *vcpu, bool flush_tlb)
 	vmcs_write(vmx, HOST_CR3, __read_cr3());
 	vmcs_write(vmx, HOST_CR4, cr4_read_shadow());
 	vmx_load_core_regs(vmx);
-	vmx_inject_event(vmx);
 	if (vmx->broken)
 		return;
 
@@ -317,6 +459,7 @@ void vmx_run(struct hvk_vcpu *vcpu, bool flush_tlb)
 
 	if (vmx->fail) {
 		vmx->insn_error = vmcs_read(vmx, VM_INSTRUCTION_ERROR);
+		hvk_event_delivery_done(vcpu, NULL);
 		return;
 	}
 	vmx->launched = true;
@@ -344,23 +487,28 @@ static u64 vmx_next_rip(struct vmx_vcpu *vmx)
 static int vmx_handle_exception_nmi(struct vmx_vcpu *vmx)
 {
 	u32 info = vmx->exit_intr_info;
+	struct hvk_event ev;
 
 	if (EVENT_TYPE(info) == EVENT_NMI)
 		return 1;	/* taken by the host in vmx_run() */
 	/* #DB: the exit qualification has its DR6 bits (SDM Vol. 3, 28.2.1). */
 	if (EVENT_TYPE(info) == EVENT_HW_EXCEPTION &&
 	    (info & INTR_INFO_VECTOR_MASK) == X86_TRAP_DB)
-		return hvk_reflect_debug_exception(&vmx->vcpu, vmx->exit_qual);
+		return hvk_handle_debug_exception(&vmx->vcpu, vmx->exit_qual);
+	/* INT3, intercepted only for the debugger's software breakpoints. */
+	if (EVENT_TYPE(info) == EVENT_SW_EXCEPTION &&
+	    (info & INTR_INFO_VECTOR_MASK) == X86_TRAP_BP)
+		return hvk_handle_breakpoint(&vmx->vcpu);
 	/*
 	 * ICEBP (INT1) raises #DB as a privileged software exception: it goes
 	 * back as one, with the instruction's length, so that it returns past
-	 * the instruction (SDM Vol. 3, 27.6.1.1).
+	 * the instruction (SDM Vol. 3, 27.6.1.1): as an event whose delivery
+	 * has begun.
 	 */
 	if (EVENT_TYPE(info) == EVENT_PRIV_SW_EXCEPTION &&
 	    (info & INTR_INFO_VECTOR_MASK) == X86_TRAP_DB) {
-		vmx->reinject.info = info & ~INTR_INFO_UNBLOCK_NMI;
-		vmx->reinject.error_code = 0;
-		vmx->reinject.insn_len = vmx->exit_insn_len;
+		vmx_event_from_info(vmx, info, 0, &ev);
+		hvk_event_delivery_done(&vmx->vcpu, &ev);
 		return 1;
 	}
 	/* Intercepted #AC goes back to the guest; the error code is 0. */
@@ -377,6 +525,12 @@ static int vmx_handle_external_interrupt(struct vmx_vcpu *vmx)
 {
 	vmx->vcpu.stat.irq_exits++;
 	return 1;
+}
+
+/* Interrupt or NMI window: the guest can take what waits. */
+static int vmx_handle_window(struct vmx_vcpu *vmx)
+{
+	return hvk_handle_event_window(&vmx->vcpu);
 }
 
 static int vmx_handle_triple_fault(struct vmx_vcpu *vmx)
@@ -532,6 +686,8 @@ static const vmx_exit_handler vmx_exit_handlers[] = {
 	[EXIT_REASON_EXCEPTION_NMI] = vmx_handle_exception_nmi,
 	[EXIT_REASON_EXTERNAL_INTERRUPT] = vmx_handle_external_interrupt,
 	[EXIT_REASON_TRIPLE_FAULT] = vmx_handle_triple_fault,
+	[EXIT_REASON_INTERRUPT_WINDOW] = vmx_handle_window,
+	[EXIT_REASON_NMI_WINDOW] = vmx_handle_window,
 	[EXIT_REASON_CPUID] = vmx_handle_cpuid,
 	[EXIT_REASON_HLT] = vmx_handle_hlt,
 	[EXIT_REASON_INVD] = vmx_handle_wbinvd,

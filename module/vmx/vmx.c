@@ -117,10 +117,16 @@ static bool vmx_setup_ctls(void)
 			SECONDARY_EXEC_UNRESTRICTED_GUEST |
 			SECONDARY_EXEC_WBINVD_EXITING |
 			SECONDARY_EXEC_ENABLE_RDTSCP |
+			SECONDARY_EXEC_ENABLE_INVPCID |
 			(vpid ? SECONDARY_EXEC_ENABLE_VPID : 0);
 	bool ok;
 
-	ok = vmx_adjust_ctls(PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING, 0,
+	/*
+	 * Virtual NMIs: the CPU tracks the guest's NMI blocking and ends it
+	 * at IRET, and NMI-window exiting depends on them (SDM Vol. 3, 25.3).
+	 */
+	ok = vmx_adjust_ctls(PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING |
+			     PIN_BASED_VIRTUAL_NMIS, 0,
 			     MSR_IA32_VMX_TRUE_PINBASED_CTLS, &vmx_ctls.pin);
 	/*
 	 * Exits for everything that would touch host state: port I/O, MSRs,
@@ -137,13 +143,19 @@ static bool vmx_setup_ctls(void)
 			      CPU_BASED_MONITOR_EXITING |
 			      CPU_BASED_RDPMC_EXITING |
 			      CPU_BASED_USE_TSC_OFFSETTING |
+			      CPU_BASED_INTR_WINDOW_EXITING |
+			      CPU_BASED_NMI_WINDOW_EXITING |
 			      CPU_BASED_ACTIVATE_SECONDARY_CONTROLS, 0,
 			      MSR_IA32_VMX_TRUE_PROCBASED_CTLS,
 			      &vmx_ctls.primary);
+	/* The windows are opened entry by entry (run.c). */
+	vmx_ctls.primary &= ~(CPU_BASED_INTR_WINDOW_EXITING |
+			      CPU_BASED_NMI_WINDOW_EXITING);
 	/* Without "enable RDTSCP", RDTSCP and RDPID are #UD (25.6.2). */
 	ok &= vmx_adjust_ctls(secondary, SECONDARY_EXEC_WBINVD_EXITING |
 			      SECONDARY_EXEC_ENABLE_VPID |
-			      SECONDARY_EXEC_ENABLE_RDTSCP,
+			      SECONDARY_EXEC_ENABLE_RDTSCP |
+			      SECONDARY_EXEC_ENABLE_INVPCID,
 			      MSR_IA32_VMX_PROCBASED_CTLS2,
 			      &vmx_ctls.secondary);
 	/* DR7 and DEBUGCTL are switched: host breakpoints stay out. */
@@ -581,22 +593,13 @@ static void vmx_set_host_constant_state(struct vmx_vcpu *vmx)
 static void vmx_set_controls(struct vmx_vcpu *vmx)
 {
 	vmcs_write(vmx, PIN_BASED_VM_EXEC_CONTROL, vmx_ctls.pin);
-	vmcs_write(vmx, CPU_BASED_VM_EXEC_CONTROL, vmx_ctls.primary);
+	vmcs_write(vmx, CPU_BASED_VM_EXEC_CONTROL, vmx->primary_ctls);
 	/* The VM's TSC offset starts at 0; vmx_run() follows its changes. */
 	vmcs_write(vmx, TSC_OFFSET, 0);
 	vmcs_write(vmx, SECONDARY_VM_EXEC_CONTROL, vmx->secondary_ctls);
 	vmcs_write(vmx, VM_EXIT_CONTROLS, vmx_ctls.exit);
 	vmcs_write(vmx, VM_ENTRY_CONTROLS, vmx->entry_ctls);
-	/*
-	 * #AC is intercepted and reflected: a guest can otherwise make the
-	 * CPU deliver #AC forever without an exit (CVE-2015-5307).
-	 */
-	/*
-	 * #AC and #DB whose delivery raises them again would loop inside the
-	 * CPU (CVE-2015-5307, -8104); #DB also carries the DR6 bits the
-	 * guest's emulated DR6 needs.  Both are reflected (run.c).
-	 */
-	vmcs_write(vmx, EXCEPTION_BITMAP, BIT(X86_TRAP_AC) | BIT(X86_TRAP_DB));
+	vmcs_write(vmx, EXCEPTION_BITMAP, VMX_EXCEPTIONS_INTERCEPTED);
 	vmcs_write(vmx, MSR_BITMAP, __pa(vmx_msr_bitmap));
 	vmcs_write(vmx, EPT_POINTER, vmx_eptp(vmx));
 	if (vmx->vpid)
@@ -651,6 +654,7 @@ static int vmx_vcpu_init(struct hvk_vcpu *vcpu)
 	if (!vmx->vpid)
 		vmx->secondary_ctls &= ~SECONDARY_EXEC_ENABLE_VPID;
 	vmx->entry_ctls = vmx_ctls.entry;
+	vmx->primary_ctls = vmx_ctls.primary;
 
 	cpu = get_cpu();
 	/* A new VMCS is made clear before its first VMPTRLD (25.11.3). */
@@ -680,6 +684,28 @@ static void vmx_vcpu_free(struct hvk_vcpu *vcpu)
 	}
 	vmx_free_vpid(vmx->vpid);
 	vmx->vpid = 0;
+}
+
+/* INVPCID runs in the guest, without exits, where the CPU lets it. */
+static bool vmx_has_invpcid(void)
+{
+	return vmx_ctls.secondary & SECONDARY_EXEC_ENABLE_INVPCID;
+}
+
+/*
+ * INVPCID is #UD unless "enable INVPCID" is set (SDM Vol. 3, 26.3): set
+ * it only while the guest's CPUID offers the instruction [loaded].
+ */
+static void vmx_cpuid_changed(struct hvk_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u32 regs[4];
+
+	hvk_cpuid(vcpu, 7, 0, regs);
+	vmx->secondary_ctls &= ~SECONDARY_EXEC_ENABLE_INVPCID;
+	if (vmx_has_invpcid() && (regs[1] & BIT(10)))
+		vmx->secondary_ctls |= SECONDARY_EXEC_ENABLE_INVPCID;
+	vmcs_write(vmx, SECONDARY_VM_EXEC_CONTROL, vmx->secondary_ctls);
 }
 
 /*
@@ -727,4 +753,15 @@ const struct hvk_vendor hvk_vmx_vendor = {
 	.get_msr = vmx_get_msr,
 	.set_msr = vmx_set_msr,
 	.rdtscp_in_guest = vmx_rdtscp_in_guest,
+	.set_cr2 = vmx_set_cr2,
+	.inject_event = vmx_inject_event,
+	.set_windows = vmx_set_windows,
+	.get_interrupt_shadow = vmx_get_interrupt_shadow,
+	.set_interrupt_shadow = vmx_set_interrupt_shadow,
+	.end_instruction = vmx_end_instruction,
+	.get_nmi_mask = vmx_get_nmi_mask,
+	.set_nmi_mask = vmx_set_nmi_mask,
+	.update_guest_debug = vmx_update_guest_debug,
+	.cpuid_changed = vmx_cpuid_changed,
+	.has_invpcid = vmx_has_invpcid,
 };

@@ -11,6 +11,7 @@
 #include <linux/bug.h>
 #include <linux/list.h>
 #include <asm/asm.h>
+#include <asm/trapnr.h>
 #include <asm/vmx.h>
 
 #include "../hvk.h"
@@ -40,7 +41,8 @@ struct vmx_vcpu {
 	bool broken;			/* (o) */
 
 	u32 entry_ctls;			/* (o) VM_ENTRY_CONTROLS */
-	u32 secondary_ctls;		/* (i) SECONDARY_VM_EXEC_CONTROL */
+	u32 primary_ctls;		/* (o) CPU_BASED_VM_EXEC_CONTROL */
+	u32 secondary_ctls;		/* (o) SECONDARY_VM_EXEC_CONTROL */
 
 	/*
 	 * Guest state VMX does not switch.  The MSRs are in the hardware
@@ -68,18 +70,15 @@ struct vmx_vcpu {
 	u32 exit_insn_len;		/* (o) */
 	u32 exit_insn_info;		/* (o) */
 	u64 exit_gpa;			/* (o) */
-	u64 exit_rip;			/* (o) RIP at the exit */
-
-	/*
-	 * An event whose delivery the exit interrupted (IDT-vectoring
-	 * information, SDM Vol. 3, 28.2.4), delivered again at the next entry.
-	 */
-	struct {
-		u32 info;		/* 0: none */
-		u32 error_code;
-		u32 insn_len;
-	} reinject;			/* (o) */
 };
+
+/*
+ * #AC and #DB whose delivery raises them again would loop inside the CPU
+ * (CVE-2015-5307, -8104); #DB also carries the DR6 bits the guest's
+ * emulated DR6 needs.  Both are reflected (run.c).  #BP is added while the
+ * debugger uses software breakpoints.
+ */
+#define VMX_EXCEPTIONS_INTERCEPTED	(BIT(X86_TRAP_AC) | BIT(X86_TRAP_DB))
 
 static inline struct vmx_vcpu *to_vmx(struct hvk_vcpu *vcpu)
 {
@@ -178,6 +177,15 @@ int vmx_run_setup(void);
 void vmx_run_unsetup(void);
 void vmx_run(struct hvk_vcpu *vcpu, bool flush_tlb);
 int vmx_handle_exit(struct hvk_vcpu *vcpu);
+void vmx_set_cr2(struct hvk_vcpu *vcpu, u64 cr2);
+void vmx_inject_event(struct hvk_vcpu *vcpu, const struct hvk_event *ev);
+void vmx_set_windows(struct hvk_vcpu *vcpu, bool irq, bool nmi);
+u8 vmx_get_interrupt_shadow(struct hvk_vcpu *vcpu);
+void vmx_set_interrupt_shadow(struct hvk_vcpu *vcpu, u8 shadow);
+void vmx_end_instruction(struct hvk_vcpu *vcpu);
+bool vmx_get_nmi_mask(struct hvk_vcpu *vcpu);
+void vmx_set_nmi_mask(struct hvk_vcpu *vcpu, bool masked);
+void vmx_update_guest_debug(struct hvk_vcpu *vcpu);
 
 /*
  * vmenter.S: enter the guest of the current VMCS.  0 after a VM exit,
