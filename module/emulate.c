@@ -227,6 +227,9 @@ static bool lockable(const struct hvk_insn *insn)
 	case 0xf6:
 	case 0xf7:
 		return reg == 2 || reg == 3;	/* NOT, NEG */
+	case 0xfe:
+	case 0xff:
+		return reg <= 1;		/* INC, DEC */
 	}
 	return false;
 }
@@ -283,6 +286,23 @@ static int emu_group3(struct emu_ctx *c, u64 la)
 		return mem_write(c, la, size,
 				 alu(EMU_SUB, 0, m, size, &c->rflags));
 	}
+}
+
+/* INC and DEC (FE, FF /0 /1): ADD or SUB of 1 that leaves CF alone. */
+static int emu_incdec(struct emu_ctx *c, u64 la)
+{
+	const struct hvk_insn *insn = c->insn;
+	unsigned int size = insn->op_bytes;
+	u64 m, cf = c->rflags & X86_EFLAGS_CF, res;
+	int r;
+
+	r = mem_read(c, la, size, &m);
+	if (r)
+		return r;
+	res = alu(insn->modrm & 0x08 ? EMU_SUB : EMU_ADD, m, 1, size,
+		  &c->rflags);
+	c->rflags = (c->rflags & ~(u64)X86_EFLAGS_CF) | cf;
+	return mem_write(c, la, size, res);
 }
 
 /* MOVZX, MOVSX (0F B6/B7/BE/BF) and MOVSXD (63): @signed extends the sign. */
@@ -417,6 +437,9 @@ static int emu_execute(struct emu_ctx *c, u64 *next_rip)
 	case 0xf6:
 	case 0xf7:
 		return emu_group3(c, la);
+	case 0xfe:
+	case 0xff:
+		return emu_incdec(c, la);
 	}
 	return HVK_EMU_UNHANDLED;
 }

@@ -70,6 +70,8 @@ static const u16 one_byte[256] = {
 	[0xf4] = K,					/* HLT */
 	[0xf6] = M | A_GROUP | A_BYTE,			/* group 3 */
 	[0xf7] = M | A_GROUP,
+	[0xfe] = M | A_GROUP | A_BYTE,			/* group 4: INC, DEC */
+	[0xff] = M | A_GROUP,				/* group 5 */
 };
 
 static const u16 two_byte[256] = {
@@ -246,6 +248,13 @@ static int decode_group(struct hvk_insn *insn, u16 *attr)
 			*attr |= RW;
 		else				/* MUL, IMUL, DIV, IDIV */
 			*attr |= A_R;
+		return 0;
+	case 0xfe:
+	case 0xff:
+		/* INC and DEC; the calls, jumps and PUSH of FF are not known. */
+		if (reg > 1)
+			return -EINVAL;
+		*attr |= RW;
 		return 0;
 	}
 	return 0;

@@ -134,17 +134,21 @@ static int emu_read(struct hvk_emu *emu, u64 la, void *buf, unsigned int len)
 	r = emu_translate(emu, la, 0, &gpa);
 	if (r != HVK_EMU_DONE)
 		return r;
+	/*
+	 * The read user space answered, even if a slot appeared there
+	 * meanwhile: the instruction reads once, and that read was MMIO.
+	 */
+	if (mmio->read_done && mmio->gpa == gpa && mmio->len == len) {
+		memcpy(buf, mmio->data, len);
+		mmio->read_done = false;
+		return HVK_EMU_DONE;
+	}
 	if (emu_is_memory(vcpu, gpa, false))
 		return hvk_read_guest(vcpu->vm, gpa, buf, len) ?
 		       HVK_EMU_UNHANDLED : HVK_EMU_DONE;
 	if (len > sizeof(mmio->data))
 		return HVK_EMU_UNHANDLED;
 
-	if (mmio->read_done && mmio->gpa == gpa && mmio->len == len) {
-		memcpy(buf, mmio->data, len);
-		mmio->read_done = false;
-		return HVK_EMU_DONE;
-	}
 	/* The one device read of this emulation: ask user space. */
 	if (mmio->read_done || mmio->read_pending)
 		return HVK_EMU_UNHANDLED;

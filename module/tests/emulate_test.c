@@ -496,6 +496,20 @@ static void emu_alu_forms(struct kunit *test)
 		  true },
 		/* movb $0x5a, (%rax) */
 		{ "mov imm", { 0xc6, 0x00, 0x5a }, 3, 0, 0, 0, 0x5a, 0, 0, true },
+		/* incl (%rax): overflow to 0x80000000, CF kept */
+		{ "inc", { 0xff, 0x00 }, 2, 0x7fffffff, 0, X86_EFLAGS_CF,
+		  0x80000000, 0, X86_EFLAGS_CF | X86_EFLAGS_OF | X86_EFLAGS_SF |
+		  X86_EFLAGS_AF | X86_EFLAGS_PF, true },
+		/* incb (%rax) of 0xff: zero, CF stays clear */
+		{ "inc wrap", { 0xfe, 0x00 }, 2, 0xff, 0, 0, 0, 0,
+		  X86_EFLAGS_ZF | X86_EFLAGS_AF | X86_EFLAGS_PF, true },
+		/* decw (%rax) of 0: 0xffff, CF kept set */
+		{ "dec", { 0x66, 0xff, 0x08 }, 3, 0, 0, X86_EFLAGS_CF, 0xffff, 0,
+		  X86_EFLAGS_CF | X86_EFLAGS_SF | X86_EFLAGS_AF | X86_EFLAGS_PF,
+		  true },
+		/* lock decq (%rax) */
+		{ "lock dec", { 0xf0, 0x48, 0xff, 0x08 }, 4, 2, 0, 0, 1, 0, 0,
+		  true },
 	};
 	unsigned int i;
 
