@@ -80,6 +80,13 @@ struct hvk_mmu_format {
 	u64 huge;		/* bit that makes a level 2 or 3 entry a leaf */
 };
 
+/* Spare table pages for the vCPU's faults (mmu/mmu.c). */
+#define HVK_MMU_CACHE_PAGES	4	/* levels below the root, at most */
+struct hvk_mmu_cache {
+	u64 *pages[HVK_MMU_CACHE_PAGES];
+	unsigned int nr;
+};
+
 struct hvk_mmu {
 	u64 *root;				/* (i) top-level table */
 	const struct hvk_mmu_format *fmt;	/* (i) */
@@ -345,6 +352,7 @@ struct hvk_vcpu {
 	struct hvk_pio pio;			/* (o) valid while pio_pending */
 	bool pio_pending;			/* (o) */
 	struct hvk_mmio mmio;			/* (o) mmio.c */
+	struct hvk_mmu_cache mmu_cache;		/* (o) mmu/mmu.c */
 
 	struct fpu_guest guest_fpu;		/* (o) */
 	u32 pkru;				/* (o) no PKU offered: 0 */
@@ -682,6 +690,7 @@ void hvk_guest_state_exit_irqoff(void);
 int hvk_mmu_init(struct hvk_vm *vm);
 void hvk_mmu_detach(struct hvk_vm *vm);
 void hvk_mmu_destroy(struct hvk_vm *vm);
+void hvk_mmu_free_cache(struct hvk_mmu_cache *cache);
 /*
  * Map the page behind a second-level fault at @gpa.  0 when the guest may
  * retry the access, -ENOENT when no slot holds @gpa, -EROFS for a write to

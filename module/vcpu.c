@@ -468,6 +468,7 @@ void hvk_vcpu_destroy(struct hvk_vcpu *vcpu)
 {
 	hvk_vendor->vcpu_free(vcpu);
 	fpu_free_guest_fpstate(&vcpu->guest_fpu);
+	hvk_mmu_free_cache(&vcpu->mmu_cache);
 	kvfree(vcpu->cpuid);
 	free_page((unsigned long)vcpu->pio_data);
 	free_page((unsigned long)vcpu->run);

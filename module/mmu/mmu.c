@@ -89,13 +89,13 @@ static void mmu_free_tables(const struct hvk_mmu *mmu, u64 *table, int level)
 	mmu_free_table_page(table);
 }
 
-/* Tables a walk from the root to a leaf may need: one per level below it. */
-struct mmu_table_cache {
-	u64 *pages[PT_MAX_LEVELS - 1];
-	unsigned int nr;
-};
-
-static int mmu_fill_cache(struct mmu_table_cache *cache)
+/*
+ * The vCPU's spare table pages: a walk from the root to a leaf may need one
+ * per level below it.  Filled before a fault takes mmu->lock, kept between
+ * faults (most faults use none: zeroing four pages each time cost more than
+ * the rest of the fault), freed with the vCPU.
+ */
+static int mmu_fill_cache(struct hvk_mmu_cache *cache)
 {
 	while (cache->nr < ARRAY_SIZE(cache->pages)) {
 		u64 *page = mmu_alloc_table();
@@ -107,7 +107,7 @@ static int mmu_fill_cache(struct mmu_table_cache *cache)
 	return 0;
 }
 
-static void mmu_free_cache(struct mmu_table_cache *cache)
+void hvk_mmu_free_cache(struct hvk_mmu_cache *cache)
 {
 	while (cache->nr)
 		mmu_free_table_page(cache->pages[--cache->nr]);
@@ -395,7 +395,7 @@ static int mmu_slot_level(const struct hvk_mmu *mmu,
  * below), mapping host frame @pfn, the frame of @gfn itself.
  */
 static void mmu_install(struct hvk_vcpu *vcpu, u64 gfn, int level, u64 pfn,
-			bool writable, struct mmu_table_cache *cache)
+			bool writable, struct hvk_mmu_cache *cache)
 {
 	struct hvk_mmu *mmu = &vcpu->vm->mmu;
 	const struct hvk_mmu_format *fmt = mmu->fmt;
@@ -442,7 +442,7 @@ int hvk_mmu_fault(struct hvk_vcpu *vcpu, u64 gpa, bool write)
 {
 	struct hvk_vm *vm = vcpu->vm;
 	struct hvk_mmu *mmu = &vm->mmu;
-	struct mmu_table_cache cache = { .nr = 0 };
+	struct hvk_mmu_cache *cache = &vcpu->mmu_cache;
 	u64 gfn = gpa >> PAGE_SHIFT;
 	const struct hvk_memslot *slot;
 	unsigned long hva, seq;
@@ -450,9 +450,9 @@ int hvk_mmu_fault(struct hvk_vcpu *vcpu, u64 gpa, bool write)
 	bool writable;
 	int level, r;
 
-	r = mmu_fill_cache(&cache);
+	r = mmu_fill_cache(cache);
 	if (r)
-		goto out_cache;
+		return r;
 
 	down_read(&vm->slots_lock);
 	slot = hvk_find_memslot(vm, gfn);
@@ -501,7 +501,7 @@ int hvk_mmu_fault(struct hvk_vcpu *vcpu, u64 gpa, bool write)
 		level = min(mmu_slot_level(mmu, slot, gfn),
 			    mmu_host_level(vm->mm, hva));
 		mmu_install(vcpu, gfn, level, page_to_pfn(page), writable,
-			    &cache);
+			    cache);
 		/*
 		 * Under the lock, after the leaf: a dirty-log reader that
 		 * clears the bit then write-protects the page either sees
@@ -514,8 +514,6 @@ int hvk_mmu_fault(struct hvk_vcpu *vcpu, u64 gpa, bool write)
 	put_page(page);
 out:
 	up_read(&vm->slots_lock);
-out_cache:
-	mmu_free_cache(&cache);
 	return r;
 }
 
@@ -527,6 +525,7 @@ int hvk_mmu_init(struct hvk_vm *vm)
 	struct hvk_mmu *mmu = &vm->mmu;
 	int r;
 
+	BUILD_BUG_ON(HVK_MMU_CACHE_PAGES < PT_MAX_LEVELS - 1);
 	if (WARN_ON_ONCE(fmt->levels < 4 || fmt->levels > PT_MAX_LEVELS ||
 			 fmt->max_leaf < 1 || fmt->max_leaf > 3))
 		return -EINVAL;
