@@ -116,4 +116,33 @@ static inline bool hvk_module_loaded(const char *name)
 	return stat(path, &st) == 0;
 }
 
+/*
+ * AnonHugePages of this process's mapping that holds @addr, in KiB (THP
+ * backing), or -ENOENT when no mapping holds it, -errno if smaps cannot be
+ * read.
+ */
+static inline long hvk_anon_huge_kib(void *addr)
+{
+	unsigned long start, end, a = (unsigned long)addr;
+	char line[256];
+	bool in = false;
+	long kib = -ENOENT;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		/* A mapping's first line: "start-end perms ...". */
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 &&
+		    strchr(line, '-') < strchr(line, ' ')) {
+			in = start <= a && a < end;
+			continue;
+		}
+		if (in && sscanf(line, "AnonHugePages: %ld kB", &kib) == 1)
+			break;
+	}
+	fclose(f);
+	return kib;
+}
+
 #endif /* HVK_SELFTEST_UTIL_H */

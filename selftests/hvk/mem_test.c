@@ -691,30 +691,6 @@ asm(GUEST_CODE_BEGIN(huge_touch, ".code64")
 "	hlt\n"
 GUEST_CODE_END(huge_touch));
 
-/* AnonHugePages of the mapping that holds @addr, in KiB, or -errno. */
-static long anon_huge_kib(void *addr)
-{
-	unsigned long start, end, a = (unsigned long)addr;
-	char line[256];
-	bool in = false;
-	long kib = -ENOENT;
-	FILE *f = fopen("/proc/self/smaps", "r");
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 &&
-		    strchr(line, '-') < strchr(line, ' ')) {
-			in = start <= a && a < end;
-			continue;
-		}
-		if (in && sscanf(line, "AnonHugePages: %ld kB", &kib) == 1)
-			break;
-	}
-	fclose(f);
-	return kib;
-}
-
 /*
  * Run huge_touch over @mem (HUGE_SIZE, 2 MiB aligned, every byte 0x5a) as
  * slot 1 at HUGE_GPA; the VM's "pages_2m" statistic must count the two
@@ -769,7 +745,7 @@ TEST(thp_mapped_huge)
 	if (madvise(mem, HUGE_SIZE, MADV_HUGEPAGE))
 		ASSERT_EQ(ENOSYS, errno);
 	memset(mem, 0x5a, HUGE_SIZE);
-	kib = anon_huge_kib(mem);
+	kib = hvk_anon_huge_kib(mem);
 	if (kib < (long)(HUGE_SIZE / 1024)) {
 		munmap(raw, HUGE_SIZE + VM_LARGE_PAGE_SIZE);
 		SKIP(return, "THP did not back the memory (%ld KiB)", kib);

@@ -80,30 +80,6 @@ static long meminfo_kib(const char *field)
 	return kib;
 }
 
-/* AnonHugePages of the mapping that holds @addr, in KiB, or -1. */
-static long anon_huge_kib(void *addr)
-{
-	unsigned long start, end, a = (unsigned long)addr;
-	char line[256];
-	bool in = false;
-	long kib = -1;
-	FILE *f = fopen("/proc/self/smaps", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 &&
-		    strchr(line, '-') < strchr(line, ' ')) {
-			in = start <= a && a < end;
-			continue;
-		}
-		if (in && sscanf(line, "AnonHugePages: %ld kB", &kib) == 1)
-			break;
-	}
-	fclose(f);
-	return kib;
-}
-
 static void figure(const char *backing, const char *name, long long val)
 {
 	printf("mmu_bench backing=%s %s=%lld\n", backing, name, val);
@@ -180,7 +156,7 @@ static int bench(const char *backing)
 	if (sec_before >= 0 && sec_after >= 0)
 		figure(backing, "sec_page_tables_kib_per_gib",
 		       (sec_after - sec_before) / (long)(GUEST_SIZE >> 30));
-	figure(backing, "host_thp_kib", anon_huge_kib(mem));
+	figure(backing, "host_thp_kib", hvk_anon_huge_kib(mem));
 	if (!kvm_stat(vm.fd, "pages_4k", &stat))
 		figure(backing, "pages_4k", (long long)stat);
 	if (!kvm_stat(vm.fd, "pages_2m", &stat))
