@@ -12,6 +12,7 @@
  * moves the file position.
  */
 #include <linux/anon_inodes.h>
+#include <linux/debugfs.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/uaccess.h>
@@ -33,6 +34,21 @@ static const struct hvk_stat_desc hvk_vcpu_stats_table[] = {
 	HVK_STAT_COUNTER(hvk_vcpu_stat, signal_exits),
 	HVK_STAT_COUNTER(hvk_vcpu_stat, irq_exits),
 	HVK_STAT_COUNTER(hvk_vcpu_stat, hypercalls),
+
+	/* hvk's own: exit timing, and per exit reason a count and timing. */
+	HVK_STAT_LOG_HIST(hvk_vcpu_stat, userspace_cycles_hist,
+			  KVM_STATS_UNIT_CYCLES, KVM_STATS_BASE_POW10, 0),
+#define HVK_EXIT_STATS_(upper, lower)					\
+	HVK_STAT_NAMED(hvk_vcpu_stat, "exit_" #lower,			\
+		       exit[HVK_EXIT_##upper].count,			\
+		       KVM_STATS_TYPE_CUMULATIVE, KVM_STATS_UNIT_NONE,	\
+		       KVM_STATS_BASE_POW10, 0, 0),			\
+	HVK_STAT_NAMED(hvk_vcpu_stat, "exit_" #lower "_cycles_hist",	\
+		       exit[HVK_EXIT_##upper].cycles_hist,		\
+		       KVM_STATS_TYPE_LOG_HIST, KVM_STATS_UNIT_CYCLES,	\
+		       KVM_STATS_BASE_POW10, 0, 0),
+	HVK_EXIT_REASONS(HVK_EXIT_STATS_)
+#undef HVK_EXIT_STATS_
 };
 
 static struct hvk_stats_layout hvk_vm_stats_layout;	/* (i) */
@@ -155,6 +171,65 @@ static const struct file_operations hvk_vcpu_stats_fops = {
 	.llseek = hvk_vcpu_stats_llseek,
 	.release = hvk_vcpu_stats_release,
 };
+
+/*
+ * debugfs: /sys/kernel/debug/hvk/vm-<pid>-<n>/ holds "vm" and "vcpu<id>",
+ * the bytes a stats fd of the VM or the vCPU reads (docs/abi.md), for tools
+ * that attach to a VM they do not own.  The files hold no reference: the
+ * VM removes its directory before it frees anything, and debugfs makes that
+ * removal wait for reads in progress and fail later ones with -EIO
+ * (debugfs_file_get()/put() around every call of these fops).
+ */
+static ssize_t hvk_debugfs_vm_read(struct file *filp, char __user *buf,
+				   size_t size, loff_t *ppos)
+{
+	struct hvk_vm *vm = filp->private_data;
+
+	return hvk_stats_read(&hvk_vm_stats_layout, vm->stats_id, &vm->stat,
+			      buf, size, ppos);
+}
+
+static const struct file_operations hvk_debugfs_vm_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = hvk_debugfs_vm_read,
+	.llseek = hvk_vm_stats_llseek,
+};
+
+static const struct file_operations hvk_debugfs_vcpu_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = hvk_vcpu_stats_read,
+	.llseek = hvk_vcpu_stats_llseek,
+};
+
+void hvk_vm_debugfs_init(struct hvk_vm *vm)
+{
+	static atomic_t nr_vms = ATOMIC_INIT(0);
+	char name[32];
+
+	snprintf(name, sizeof(name), "vm-%d-%d", task_pid_nr(current),
+		 atomic_inc_return(&nr_vms));
+	vm->debugfs_dir = debugfs_create_dir(name, hvk_debugfs_dir);
+	debugfs_create_file_size("vm", 0400, vm->debugfs_dir, vm,
+				 &hvk_debugfs_vm_fops,
+				 hvk_stats_file_size(&hvk_vm_stats_layout));
+}
+
+void hvk_vcpu_debugfs_init(struct hvk_vcpu *vcpu)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "vcpu%u", vcpu->id);
+	debugfs_create_file_size(name, 0400, vcpu->vm->debugfs_dir, vcpu,
+				 &hvk_debugfs_vcpu_fops,
+				 hvk_stats_file_size(&hvk_vcpu_stats_layout));
+}
+
+void hvk_vm_debugfs_destroy(struct hvk_vm *vm)
+{
+	debugfs_remove(vm->debugfs_dir);
+}
 
 /* A read-only fd on @priv that holds a reference to @vm. */
 static int hvk_stats_fd(const char *name, const struct file_operations *fops,
