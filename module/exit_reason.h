@@ -5,47 +5,43 @@
  * ->exit_info op; the core may refine it while handling the exit (a
  * second-level fault that turns out to be device memory is "mmio").
  *
- * One list, HVK_EXIT_REASONS, makes the enum, the names, the statistics
- * descriptors (stats.c) and the tracepoints' symbol table (hvk_trace.h), so
- * that they cannot disagree.  A name is at most 19 characters, so that
- * "exit_<name>_cycles_hist" fits in a statistic's 48-byte name.  New
- * reasons go at the end: the enum's values appear in trace data.
+ * The names (trace.c) name the statistics (stats.c builds their
+ * descriptors from them at load) and appear in the tracepoints.  New
+ * reasons go at the end: the values appear in trace data.
  */
 #ifndef HVK_EXIT_REASON_H
 #define HVK_EXIT_REASON_H
 
 #include <linux/types.h>
 
-#define HVK_EXIT_REASONS(X)						\
-	X(OTHER, other)		/* no better class; see hw_reason */	\
-	X(CPUID, cpuid)							\
-	X(HLT, hlt)							\
-	X(IO, io)		/* IN, OUT, INS, OUTS */		\
-	X(MMIO, mmio)		/* device memory, emulated */		\
-	X(MEM_FAULT, mem_fault)	/* EPT violation / NPF: memory mapped */ \
-	X(MSR_READ, msr_read)						\
-	X(MSR_WRITE, msr_write)						\
-	X(IRQ, irq)		/* host external interrupt */		\
-	X(IRQ_WINDOW, irq_window)					\
-	X(NMI, nmi)		/* host NMI */				\
-	X(NMI_WINDOW, nmi_window) /* VMX NMI window; SVM IRET */	\
-	X(EXCEPTION, exception)	/* intercepted #DB, #BP, #AC, ... */	\
-	X(CR, cr)		/* control register access */		\
-	X(DR, dr)		/* debug register access */		\
-	X(HYPERCALL, hypercall)	/* VMCALL, VMMCALL */			\
-	X(XSETBV, xsetbv)						\
-	X(INVD, invd)		/* INVD, WBINVD */			\
-	X(SHUTDOWN, shutdown)	/* triple fault */			\
-	X(PAUSE, pause)							\
-	X(ENTRY_FAILED, entry_failed) /* VM entry refused the state */	\
-	X(UD, ud)		/* instruction hvk answers with #UD */
-
-#define HVK_EXIT_ENUM_(upper, lower)	HVK_EXIT_##upper,
 enum hvk_exit_reason {
-	HVK_EXIT_REASONS(HVK_EXIT_ENUM_)
+	HVK_EXIT_OTHER,		/* no better class; see hw_reason */
+	HVK_EXIT_CPUID,
+	HVK_EXIT_HLT,
+	HVK_EXIT_IO,		/* IN, OUT, INS, OUTS */
+	HVK_EXIT_MMIO,		/* device memory, emulated */
+	HVK_EXIT_MEM_FAULT,	/* EPT violation / NPF: memory mapped */
+	HVK_EXIT_MSR_READ,
+	HVK_EXIT_MSR_WRITE,
+	HVK_EXIT_IRQ,		/* host external interrupt */
+	HVK_EXIT_IRQ_WINDOW,
+	HVK_EXIT_NMI,		/* host NMI */
+	HVK_EXIT_NMI_WINDOW,	/* VMX NMI window; SVM IRET */
+	HVK_EXIT_EXCEPTION,	/* intercepted #DB, #BP, #AC, ... */
+	HVK_EXIT_CR,		/* control register access */
+	HVK_EXIT_DR,		/* debug register access */
+	HVK_EXIT_HYPERCALL,	/* VMCALL, VMMCALL */
+	HVK_EXIT_XSETBV,
+	HVK_EXIT_INVD,		/* INVD, WBINVD */
+	HVK_EXIT_SHUTDOWN,	/* triple fault */
+	HVK_EXIT_PAUSE,
+	HVK_EXIT_ENTRY_FAILED,	/* VM entry refused the state */
+	HVK_EXIT_UD,		/* an instruction hvk answers with #UD */
 	HVK_EXIT_NR
 };
-#undef HVK_EXIT_ENUM_
+
+/* Bytes of a reason's name, '\0' included. */
+#define HVK_EXIT_NAME_SIZE	16
 
 /* "cpuid", "hlt", ...: @reason must be below HVK_EXIT_NR. */
 extern const char *const hvk_exit_reason_names[HVK_EXIT_NR];

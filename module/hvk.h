@@ -131,13 +131,16 @@ struct hvk_vcpu_stat {
 	/*
 	 * Exit timing (vcpu.c, docs/abi.md): host TSC cycles from a VM exit
 	 * to the next VM entry, in log2 buckets.  Exits handled in the
-	 * kernel go to their reason's histogram; exits after which KVM_RUN
-	 * returned to user space go to userspace_cycles_hist.
+	 * kernel go to their reason's; exits after which KVM_RUN returned to
+	 * user space go to userspace.
 	 */
-	u64 userspace_cycles_hist[HVK_EXIT_HIST_BUCKETS];	/* (o) */
-	struct {
-		u64 count;					/* (o) */
+	struct hvk_exit_time {
+		u64 cycles;		/* (o) sum of the spans */
 		u64 cycles_hist[HVK_EXIT_HIST_BUCKETS];		/* (o) */
+	} userspace;
+	struct {
+		u64 count;		/* (o) exits of this reason */
+		struct hvk_exit_time time;
 	} exit[HVK_EXIT_NR];		/* by enum hvk_exit_reason */
 };
 

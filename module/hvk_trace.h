@@ -14,32 +14,12 @@
 
 #include "hvk.h"
 
-/* Reason numbers resolved to names in the format user-space tools read. */
-#define HVK_EXIT_TRACE_ENUM_(upper, lower) \
-	TRACE_DEFINE_ENUM(HVK_EXIT_##upper);
-HVK_EXIT_REASONS(HVK_EXIT_TRACE_ENUM_)
-#undef HVK_EXIT_TRACE_ENUM_
-
-#define HVK_EXIT_TRACE_SYMBOL_(upper, lower) { HVK_EXIT_##upper, #lower },
-#define hvk_show_exit_reason(r) \
-	__print_symbolic(r, HVK_EXIT_REASONS(HVK_EXIT_TRACE_SYMBOL_) \
-			 { HVK_EXIT_NR, "invalid" })
-
 TRACE_DEFINE_ENUM(HVK_EVENT_EXCEPTION);
 TRACE_DEFINE_ENUM(HVK_EVENT_SOFT_EXCEPTION);
 TRACE_DEFINE_ENUM(HVK_EVENT_PRIV_SOFT_EXCEPTION);
 TRACE_DEFINE_ENUM(HVK_EVENT_NMI);
 TRACE_DEFINE_ENUM(HVK_EVENT_INTR);
 TRACE_DEFINE_ENUM(HVK_EVENT_SOFT_INTR);
-
-#define hvk_show_event_type(t)						\
-	__print_symbolic(t,						\
-			 { HVK_EVENT_EXCEPTION, "exception" },		\
-			 { HVK_EVENT_SOFT_EXCEPTION, "soft_exception" },	\
-			 { HVK_EVENT_PRIV_SOFT_EXCEPTION, "priv_soft_exception" }, \
-			 { HVK_EVENT_NMI, "nmi" },			\
-			 { HVK_EVENT_INTR, "intr" },			\
-			 { HVK_EVENT_SOFT_INTR, "soft_intr" })
 
 /* Right before the backend enters the guest, interrupts off. */
 TRACE_EVENT(hvk_entry,
@@ -73,6 +53,7 @@ TRACE_EVENT(hvk_exit,
 	TP_STRUCT__entry(
 		__field(unsigned int, vcpu_id)
 		__field(unsigned int, reason)
+		__array(char, reason_name, HVK_EXIT_NAME_SIZE)
 		__field(u32, hw_reason)
 		__field(u64, rip)
 		__field(u64, info1)
@@ -83,6 +64,9 @@ TRACE_EVENT(hvk_exit,
 	TP_fast_assign(
 		__entry->vcpu_id = vcpu->id;
 		__entry->reason = vcpu->exit_reason;
+		strscpy(__entry->reason_name,
+			hvk_exit_reason_names[vcpu->exit_reason],
+			HVK_EXIT_NAME_SIZE);
 		__entry->hw_reason = info->hw_reason;
 		__entry->rip = rip;
 		__entry->info1 = info->info1;
@@ -91,7 +75,7 @@ TRACE_EVENT(hvk_exit,
 	),
 
 	TP_printk("vcpu %u reason %s hw 0x%x rip 0x%llx info 0x%llx 0x%llx ret %d",
-		  __entry->vcpu_id, hvk_show_exit_reason(__entry->reason),
+		  __entry->vcpu_id, __entry->reason_name,
 		  __entry->hw_reason, __entry->rip, __entry->info1,
 		  __entry->info2, __entry->ret)
 );
@@ -141,7 +125,14 @@ TRACE_EVENT_CONDITION(hvk_inject,
 	),
 
 	TP_printk("vcpu %u %s vector %u error_code %s0x%x",
-		  __entry->vcpu_id, hvk_show_event_type(__entry->type),
+		  __entry->vcpu_id,
+		  __print_symbolic(__entry->type,
+			{ HVK_EVENT_EXCEPTION, "exception" },
+			{ HVK_EVENT_SOFT_EXCEPTION, "soft_exception" },
+			{ HVK_EVENT_PRIV_SOFT_EXCEPTION, "priv_soft_exception" },
+			{ HVK_EVENT_NMI, "nmi" },
+			{ HVK_EVENT_INTR, "intr" },
+			{ HVK_EVENT_SOFT_INTR, "soft_intr" }),
 		  __entry->vector, __entry->has_error_code ? "" : "(none) ",
 		  __entry->error_code)
 );

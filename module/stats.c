@@ -26,7 +26,7 @@ static const struct hvk_stat_desc hvk_vm_stats_table[] = {
 	HVK_STAT_ICOUNTER(hvk_vm_stat, pages_1g),
 };
 
-static const struct hvk_stat_desc hvk_vcpu_stats_table[] = {
+static const struct hvk_stat_desc hvk_vcpu_base_stats[] = {
 	HVK_STAT_COUNTER(hvk_vcpu_stat, exits),
 	HVK_STAT_COUNTER(hvk_vcpu_stat, io_exits),
 	HVK_STAT_COUNTER(hvk_vcpu_stat, mmio_exits),
@@ -35,21 +35,71 @@ static const struct hvk_stat_desc hvk_vcpu_stats_table[] = {
 	HVK_STAT_COUNTER(hvk_vcpu_stat, irq_exits),
 	HVK_STAT_COUNTER(hvk_vcpu_stat, hypercalls),
 
-	/* hvk's own: exit timing, and per exit reason a count and timing. */
-	HVK_STAT_LOG_HIST(hvk_vcpu_stat, userspace_cycles_hist,
-			  KVM_STATS_UNIT_CYCLES, KVM_STATS_BASE_POW10, 0),
-#define HVK_EXIT_STATS_(upper, lower)					\
-	HVK_STAT_NAMED(hvk_vcpu_stat, "exit_" #lower,			\
-		       exit[HVK_EXIT_##upper].count,			\
-		       KVM_STATS_TYPE_CUMULATIVE, KVM_STATS_UNIT_NONE,	\
-		       KVM_STATS_BASE_POW10, 0, 0),			\
-	HVK_STAT_NAMED(hvk_vcpu_stat, "exit_" #lower "_cycles_hist",	\
-		       exit[HVK_EXIT_##upper].cycles_hist,		\
-		       KVM_STATS_TYPE_LOG_HIST, KVM_STATS_UNIT_CYCLES,	\
+	/* hvk's own: round trips through user space (docs/abi.md). */
+	HVK_STAT_NAMED(hvk_vcpu_stat, "userspace_cycles", userspace.cycles,
+		       KVM_STATS_TYPE_CUMULATIVE, KVM_STATS_UNIT_CYCLES,
 		       KVM_STATS_BASE_POW10, 0, 0),
-	HVK_EXIT_REASONS(HVK_EXIT_STATS_)
-#undef HVK_EXIT_STATS_
+	HVK_STAT_NAMED(hvk_vcpu_stat, "userspace_cycles_hist",
+		       userspace.cycles_hist, KVM_STATS_TYPE_LOG_HIST,
+		       KVM_STATS_UNIT_CYCLES, KVM_STATS_BASE_POW10, 0, 0),
 };
+
+/*
+ * Then three per exit reason, named after it: "exit_<reason>" (count),
+ * "exit_<reason>_cycles" (sum) and "exit_<reason>_cycles_hist".  Built at
+ * load from hvk_exit_reason_names[]; these are reason 0's.
+ */
+static const struct hvk_stat_desc hvk_exit_stat_templates[] = {
+	HVK_STAT_NAMED(hvk_vcpu_stat, NULL, exit[0].count,
+		       KVM_STATS_TYPE_CUMULATIVE, KVM_STATS_UNIT_NONE,
+		       KVM_STATS_BASE_POW10, 0, 0),
+	HVK_STAT_NAMED(hvk_vcpu_stat, NULL, exit[0].time.cycles,
+		       KVM_STATS_TYPE_CUMULATIVE, KVM_STATS_UNIT_CYCLES,
+		       KVM_STATS_BASE_POW10, 0, 0),
+	HVK_STAT_NAMED(hvk_vcpu_stat, NULL, exit[0].time.cycles_hist,
+		       KVM_STATS_TYPE_LOG_HIST, KVM_STATS_UNIT_CYCLES,
+		       KVM_STATS_BASE_POW10, 0, 0),
+};
+
+static const char *const hvk_exit_stat_suffixes[] = {
+	"", "_cycles", "_cycles_hist",
+};
+
+#define HVK_EXIT_NR_STATS	ARRAY_SIZE(hvk_exit_stat_templates)
+#define HVK_VCPU_NR_STATS	(ARRAY_SIZE(hvk_vcpu_base_stats) + \
+				 HVK_EXIT_NR * HVK_EXIT_NR_STATS)
+
+static struct hvk_stat_desc hvk_vcpu_stats_table[HVK_VCPU_NR_STATS]; /* (i) */
+static char hvk_exit_stat_names[HVK_EXIT_NR][HVK_EXIT_NR_STATS]
+			       [HVK_STATS_NAME_SIZE];			/* (i) */
+
+/* Fill hvk_vcpu_stats_table; -EINVAL for a reason without a valid name. */
+static int hvk_vcpu_stats_table_build(void)
+{
+	struct hvk_stat_desc *d = hvk_vcpu_stats_table;
+	unsigned int i, j;
+
+	memcpy(d, hvk_vcpu_base_stats, sizeof(hvk_vcpu_base_stats));
+	d += ARRAY_SIZE(hvk_vcpu_base_stats);
+	for (i = 0; i < HVK_EXIT_NR; i++) {
+		const char *reason = hvk_exit_reason_names[i];
+
+		if (WARN_ON_ONCE(!reason ||
+				 strlen(reason) >= HVK_EXIT_NAME_SIZE))
+			return -EINVAL;
+		for (j = 0; j < HVK_EXIT_NR_STATS; j++, d++) {
+			char *name = hvk_exit_stat_names[i][j];
+
+			snprintf(name, HVK_STATS_NAME_SIZE, "exit_%s%s",
+				 reason, hvk_exit_stat_suffixes[j]);
+			*d = hvk_exit_stat_templates[j];
+			d->name = name;
+			d->offset += i * sizeof_field(struct hvk_vcpu_stat,
+						      exit[0]);
+		}
+	}
+	return 0;
+}
 
 static struct hvk_stats_layout hvk_vm_stats_layout;	/* (i) */
 static struct hvk_stats_layout hvk_vcpu_stats_layout;	/* (i) */
@@ -69,6 +119,9 @@ int hvk_stats_init(void)
 {
 	int r;
 
+	r = hvk_vcpu_stats_table_build();
+	if (r)
+		return r;
 	r = hvk_stats_build(&hvk_vm_stats_layout, hvk_vm_stats_table,
 			    ARRAY_SIZE(hvk_vm_stats_table),
 			    sizeof(struct hvk_vm_stat));

@@ -10,11 +10,31 @@
 #define CREATE_TRACE_POINTS
 #include "hvk_trace.h"
 
-#define HVK_EXIT_NAME_(upper, lower)	[HVK_EXIT_##upper] = #lower,
+/* At most HVK_EXIT_NAME_SIZE - 1 characters; hvk_stats_init() checks. */
 const char *const hvk_exit_reason_names[HVK_EXIT_NR] = {
-	HVK_EXIT_REASONS(HVK_EXIT_NAME_)
+	[HVK_EXIT_OTHER] = "other",
+	[HVK_EXIT_CPUID] = "cpuid",
+	[HVK_EXIT_HLT] = "hlt",
+	[HVK_EXIT_IO] = "io",
+	[HVK_EXIT_MMIO] = "mmio",
+	[HVK_EXIT_MEM_FAULT] = "mem_fault",
+	[HVK_EXIT_MSR_READ] = "msr_read",
+	[HVK_EXIT_MSR_WRITE] = "msr_write",
+	[HVK_EXIT_IRQ] = "irq",
+	[HVK_EXIT_IRQ_WINDOW] = "irq_window",
+	[HVK_EXIT_NMI] = "nmi",
+	[HVK_EXIT_NMI_WINDOW] = "nmi_window",
+	[HVK_EXIT_EXCEPTION] = "exception",
+	[HVK_EXIT_CR] = "cr",
+	[HVK_EXIT_DR] = "dr",
+	[HVK_EXIT_HYPERCALL] = "hypercall",
+	[HVK_EXIT_XSETBV] = "xsetbv",
+	[HVK_EXIT_INVD] = "invd",
+	[HVK_EXIT_SHUTDOWN] = "shutdown",
+	[HVK_EXIT_PAUSE] = "pause",
+	[HVK_EXIT_ENTRY_FAILED] = "entry_failed",
+	[HVK_EXIT_UD] = "ud",
 };
-#undef HVK_EXIT_NAME_
 
 /*
  * Time every exit (two TSC reads and a histogram bucket per exit).  Off,

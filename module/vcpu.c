@@ -84,13 +84,16 @@ static void hvk_vcpu_put(struct hvk_vcpu *vcpu)
 static __always_inline void hvk_exit_stats_entry(struct hvk_vcpu *vcpu)
 {
 	struct hvk_vcpu_stat *st = &vcpu->stat;
-	u64 *hist;
+	struct hvk_exit_time *t;
+	u64 cycles;
 
 	if (vcpu->exit_tsc) {
-		hist = vcpu->exit_to_user ? st->userspace_cycles_hist :
-		       st->exit[vcpu->exit_reason].cycles_hist;
-		hvk_stat_log_hist_add(hist, HVK_EXIT_HIST_BUCKETS,
-				      rdtsc() - vcpu->exit_tsc);
+		cycles = rdtsc() - vcpu->exit_tsc;
+		t = vcpu->exit_to_user ? &st->userspace :
+		    &st->exit[vcpu->exit_reason].time;
+		t->cycles += cycles;
+		hvk_stat_log_hist_add(t->cycles_hist, HVK_EXIT_HIST_BUCKETS,
+				      cycles);
 		vcpu->exit_tsc = 0;
 	}
 	vcpu->exit_to_user = false;
