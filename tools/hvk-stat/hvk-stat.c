@@ -393,7 +393,7 @@ static void json_number(const char *key, double v)
 /* One line of JSON per sample. */
 static void print_json(const struct sample *prev, struct sample *cur)
 {
-	unsigned int i, j, b;
+	unsigned int i, j, b, n;
 
 	printf("{\"interval\": %.3f, \"vms\": [",
 	       prev ? cur->time - prev->time : 0.0);
@@ -404,11 +404,13 @@ static void print_json(const struct sample *prev, struct sample *cur)
 		printf("%s{\"name\": \"%s\", \"vcpus\": %u, \"exits\": %" PRIu64
 		       ", \"reasons\": [", i ? ", " : "", vm->name, vm->vcpus,
 		       vm->exits);
-		for (j = 0; j < vm->nr; j++) {
+		for (j = 0, n = 0; j < vm->nr; j++) {
 			const struct reason *r = &vm->r[j];
 
+			if (!r->count && !opt.all)
+				continue;
 			printf("%s{\"reason\": \"%s\", \"count\": %" PRIu64,
-			       j ? ", " : "", r->name, r->count);
+			       n++ ? ", " : "", r->name, r->count);
 			printf(", \"timed\": %" PRIu64 ", \"cycles\": %" PRIu64,
 			       hist_total(r), r->cycles);
 			json_number("rate", rate(prev, cur, vm, r));
