@@ -22,6 +22,7 @@
 #include <asm/trapnr.h>
 
 #include "hvk.h"
+#include "hvk_trace.h"
 
 /* DR6 bits that read as 1, and the status bits a #DB sets (SDM Vol. 3, 19.2.3). */
 #define DR6_FIXED_1		0xffff0ff0ULL
@@ -197,6 +198,7 @@ void hvk_events_before_entry(struct hvk_vcpu *vcpu)
 	}
 	e->injecting = ev;
 	hvk_vendor->inject_event(vcpu, &ev);
+	trace_hvk_inject(vcpu, &ev);
 
 	/*
 	 * The windows: an exit as soon as the guest can take what is still

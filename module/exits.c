@@ -475,7 +475,9 @@ int hvk_handle_ept_npt_fault(struct hvk_vcpu *vcpu, u64 gpa, bool write)
 	int r = hvk_mmu_fault(vcpu, gpa, write);
 
 	/* No memory there, or a write to a read-only slot: device memory. */
-	if (r == -ENOENT || r == -EROFS)
+	if (r == -ENOENT || r == -EROFS) {
+		vcpu->exit_reason = HVK_EXIT_MMIO;	/* statistics */
 		return hvk_emulate_mmio(vcpu, gpa);
+	}
 	return r ? r : 1;
 }

@@ -26,6 +26,7 @@
 #include <asm/msr-index.h>
 #include <asm/nospec-branch.h>
 
+#include "exit_reason.h"
 #include "insn.h"
 #include "kvm_abi.h"
 #include "mmu/walk.h"
@@ -133,6 +134,21 @@ struct hvk_vcpu_stat {
 	u64 signal_exits;	/* (o) KVM_RUN ended by a signal (EXIT_INTR) */
 	u64 irq_exits;		/* (o) exits for a host external interrupt */
 	u64 hypercalls;		/* (o) VMCALL/VMMCALL handled */
+
+	/*
+	 * Exit timing (vcpu.c, docs/abi.md): host TSC cycles from a VM exit
+	 * to the next VM entry, in log2 buckets.  Exits handled in the
+	 * kernel go to their reason's; exits after which KVM_RUN returned to
+	 * user space go to userspace.
+	 */
+	struct hvk_exit_time {
+		u64 cycles;		/* (o) sum of the spans */
+		u64 cycles_hist[HVK_EXIT_HIST_BUCKETS];		/* (o) */
+	} userspace;
+	struct {
+		u64 count;		/* (o) exits of this reason */
+		struct hvk_exit_time time;
+	} exit[HVK_EXIT_NR];		/* by enum hvk_exit_reason */
 };
 
 struct hvk_vm {
@@ -159,6 +175,8 @@ struct hvk_vm {
 
 	char stats_id[HVK_STATS_NAME_SIZE];	/* (i) "hvk-<pid>" */
 	struct hvk_vm_stat stat;
+	/* /sys/kernel/debug/hvk/vm-<pid>-<n> (stats.c); may be an error. */
+	struct dentry *debugfs_dir;		/* (i) */
 	/*
 	 * kvmclock (kvmclock.c): the VM's clock read clock_ns when the host
 	 * TSC read clock_host_tsc, and runs at the host TSC's rate since.
@@ -366,6 +384,14 @@ struct hvk_vcpu {
 
 	char stats_id[HVK_STATS_NAME_SIZE];	/* (i) "hvk-<pid>/vcpu-<id>" */
 	struct hvk_vcpu_stat stat;
+	/*
+	 * Exit statistics (vcpu.c): the reason of the last exit, which its
+	 * handler may refine; the host TSC at that exit, 0 when not timed;
+	 * whether KVM_RUN returned to user space since.
+	 */
+	enum hvk_exit_reason exit_reason;	/* (o) */
+	u64 exit_tsc;				/* (o) */
+	bool exit_to_user;			/* (o) */
 };
 
 /*
@@ -435,6 +461,11 @@ struct hvk_vendor {
 	void (*run)(struct hvk_vcpu *vcpu, bool flush_tlb);
 	/* Handle the exit ->run returned from; may sleep [loaded]. */
 	int (*handle_exit)(struct hvk_vcpu *vcpu);
+	/*
+	 * The exit ->run returned from, vendor-neutral, from what ->run
+	 * already read back (no VMCS access) [loaded, after ->run].
+	 */
+	void (*exit_info)(struct hvk_vcpu *vcpu, struct hvk_exit_info *info);
 
 	/* Segments, control registers, EFER, descriptor tables [loaded]. */
 	void (*get_sregs)(struct hvk_vcpu *vcpu, struct kvm_sregs *sregs);
@@ -526,6 +557,16 @@ int hvk_stats_init(void);
 void hvk_stats_exit(void);
 int hvk_vm_get_stats_fd(struct hvk_vm *vm);
 int hvk_vcpu_get_stats_fd(struct hvk_vcpu *vcpu);
+/*
+ * debugfs: a directory per VM with the VM's and each vCPU's stats file
+ * (docs/abi.md).  Removed before the VM is freed; debugfs waits for
+ * readers inside a read and fails later ones.
+ */
+void hvk_vm_debugfs_init(struct hvk_vm *vm);
+void hvk_vcpu_debugfs_init(struct hvk_vcpu *vcpu);
+void hvk_vm_debugfs_destroy(struct hvk_vm *vm);
+/* trace.c: module parameter exit_timing (docs/abi.md). */
+extern bool hvk_exit_timing;
 
 /* vcpu.c */
 int hvk_create_vcpu(struct hvk_vm *vm, unsigned long id);

@@ -43,8 +43,12 @@ struct hvk_stat_desc {
 	u32 bucket_size;	/* linear histograms only, else 0 */
 };
 
-#define HVK_STAT(stat, field, type, unit, base, exp, bsz) {		\
-	.name = #field,							\
+#define HVK_STAT(stat, field, type, unit, base, exp, bsz)		\
+	HVK_STAT_NAMED(stat, #field, field, type, unit, base, exp, bsz)
+
+/* The same, with a name of its own (@field may be "a[i].b"). */
+#define HVK_STAT_NAMED(stat, nm, field, type, unit, base, exp, bsz) {	\
+	.name = nm,							\
 	.flags = (type) | (unit) | (base),				\
 	.exponent = (exp),						\
 	.size = sizeof_field(struct stat, field) / sizeof(u64),		\

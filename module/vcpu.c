@@ -22,6 +22,7 @@
 #include <asm/tsc.h>
 
 #include "hvk.h"
+#include "hvk_trace.h"
 #include "vmenter.inc"
 
 static struct hvk_vcpu *preempt_notifier_to_vcpu(struct preempt_notifier *pn)
@@ -71,9 +72,62 @@ static void hvk_vcpu_put(struct hvk_vcpu *vcpu)
 	preempt_enable();
 }
 
+/*
+ * --- Exit statistics and tracing (docs/design.md, "Exit statistics") ---
+ *
+ * The span timed is host TSC from ->run's return (the exit) to the next
+ * call of ->run (the entry), interrupts off at both ends; it is charged at
+ * the entry to the reason of the exit, or to user space if KVM_RUN
+ * returned in between.  The backends' own entry and exit work inside ->run
+ * is not in it.
+ */
+static __always_inline void hvk_exit_stats_entry(struct hvk_vcpu *vcpu)
+{
+	struct hvk_vcpu_stat *st = &vcpu->stat;
+	struct hvk_exit_time *t;
+	u64 cycles;
+
+	if (vcpu->exit_tsc) {
+		cycles = rdtsc() - vcpu->exit_tsc;
+		t = vcpu->exit_to_user ? &st->userspace :
+		    &st->exit[vcpu->exit_reason].time;
+		t->cycles += cycles;
+		hvk_stat_log_hist_add(t->cycles_hist, HVK_EXIT_HIST_BUCKETS,
+				      cycles);
+		vcpu->exit_tsc = 0;
+	}
+	vcpu->exit_to_user = false;
+	trace_hvk_entry(vcpu);
+}
+
+static __always_inline void hvk_exit_stats_exit(struct hvk_vcpu *vcpu)
+{
+	vcpu->exit_tsc = READ_ONCE(hvk_exit_timing) ? rdtsc() : 0;
+	vcpu->stat.exits++;
+}
+
+/* After the handler: the reason is final, @r says where the vCPU goes. */
+static void hvk_exit_stats_handled(struct hvk_vcpu *vcpu,
+				   const struct hvk_exit_info *info, u64 rip,
+				   int r)
+{
+	vcpu->stat.exit[vcpu->exit_reason].count++;
+	trace_hvk_exit(vcpu, info, rip, r);
+}
+
+/* KVM_RUN returns to user space. */
+static void hvk_exit_stats_to_user(struct hvk_vcpu *vcpu, int r)
+{
+	vcpu->exit_to_user = true;
+	trace_hvk_userspace_exit(vcpu, r);
+}
+
+/* --- end of exit statistics --- */
+
 /* One entry into the guest and the handling of the exit that ends it. */
 static int hvk_vcpu_enter_guest(struct hvk_vcpu *vcpu)
 {
+	struct hvk_exit_info info;
 	u64 rip, rflags;
 	bool flush;
 	int r;
@@ -114,8 +168,9 @@ static int hvk_vcpu_enter_guest(struct hvk_vcpu *vcpu)
 	}
 	hvk_events_before_entry(vcpu);
 
+	hvk_exit_stats_entry(vcpu);
 	hvk_vendor->run(vcpu, flush);
-	vcpu->stat.exits++;
+	hvk_exit_stats_exit(vcpu);
 
 	if (vcpu->debug_tf_set) {
 		vcpu->rflags &= ~X86_EFLAGS_TF;
@@ -130,10 +185,13 @@ static int hvk_vcpu_enter_guest(struct hvk_vcpu *vcpu)
 
 	rip = vcpu->rip;
 	rflags = vcpu->rflags;
+	hvk_vendor->exit_info(vcpu, &info);
+	vcpu->exit_reason = info.reason;
 	r = hvk_vendor->handle_exit(vcpu);
 	/* The handler completed the instruction for the guest. */
 	if (vcpu->rip != rip)
 		r = hvk_instruction_done(vcpu, r, rflags);
+	hvk_exit_stats_handled(vcpu, &info, rip, r);
 	return r;
 }
 
@@ -198,6 +256,7 @@ static int hvk_vcpu_run(struct hvk_vcpu *vcpu)
 	int r = hvk_vcpu_run_loop(vcpu);
 
 	hvk_events_fill_run(vcpu);
+	hvk_exit_stats_to_user(vcpu, r);
 	return r;
 }
 
@@ -537,6 +596,7 @@ int hvk_create_vcpu(struct hvk_vm *vm, unsigned long id)
 	/* Lockless readers (hvk_vm_request_all) see it initialized. */
 	smp_store_release(&vm->vcpus[id], vcpu);
 	vm->nr_vcpus++;
+	hvk_vcpu_debugfs_init(vcpu);
 	mutex_unlock(&vm->lock);
 	return r;
 

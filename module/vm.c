@@ -70,6 +70,8 @@ static void hvk_vm_destroy(struct hvk_vm *vm)
 {
 	unsigned int i;
 
+	/* Waits for debugfs readers of the stats; later ones get -EIO. */
+	hvk_vm_debugfs_destroy(vm);
 	/* The notifier kicks vCPUs: stop it before they go. */
 	hvk_mmu_detach(vm);
 	for (i = 0; i < ARRAY_SIZE(vm->vcpus); i++)
@@ -442,6 +444,7 @@ int hvk_create_vm(unsigned long type)
 	/* KVM's "kvm-<pid>", with the creating thread's id. */
 	snprintf(vm->stats_id, sizeof(vm->stats_id), "hvk-%d",
 		 task_pid_nr(current));
+	hvk_vm_debugfs_init(vm);
 
 	r = anon_inode_getfd("hvk-vm", &hvk_vm_fops, vm, O_RDWR | O_CLOEXEC);
 	if (r < 0)

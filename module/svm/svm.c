@@ -1080,6 +1080,60 @@ static int svm_handle_exit(struct hvk_vcpu *vcpu)
 }
 
 /*
+ * --- Exit reasons for statistics and tracing (exit_reason.h) ---
+ *
+ * EXITCODE to the vendor-neutral reason (APM Vol. 2, Appendix C); codes
+ * not listed are "other".  #UD for the instructions of svm_inject_ud.
+ */
+static const u8 svm_exit_reasons[] = {
+	[SVM_EXIT_READ_CR0 ... SVM_EXIT_WRITE_CR0 + 15]	= HVK_EXIT_CR,
+	[SVM_EXIT_READ_DR0 ... SVM_EXIT_WRITE_DR0 + 15]	= HVK_EXIT_DR,
+	[SVM_EXIT_EXCP_BASE ... SVM_EXIT_LAST_EXCP]	= HVK_EXIT_EXCEPTION,
+	[SVM_EXIT_INTR]		= HVK_EXIT_IRQ,
+	[SVM_EXIT_NMI]		= HVK_EXIT_NMI,
+	[SVM_EXIT_VINTR]	= HVK_EXIT_IRQ_WINDOW,
+	[SVM_EXIT_IRET]		= HVK_EXIT_NMI_WINDOW,	/* svm_set_windows() */
+	[SVM_EXIT_CPUID]	= HVK_EXIT_CPUID,
+	[SVM_EXIT_INVD]		= HVK_EXIT_INVD,
+	[SVM_EXIT_WBINVD]	= HVK_EXIT_INVD,
+	[SVM_EXIT_PAUSE]	= HVK_EXIT_PAUSE,
+	[SVM_EXIT_HLT]		= HVK_EXIT_HLT,
+	[SVM_EXIT_IOIO]		= HVK_EXIT_IO,
+	[SVM_EXIT_MSR]		= HVK_EXIT_MSR_READ,	/* or write: below */
+	[SVM_EXIT_SHUTDOWN]	= HVK_EXIT_SHUTDOWN,
+	[SVM_EXIT_VMMCALL]	= HVK_EXIT_HYPERCALL,
+	[SVM_EXIT_XSETBV]	= HVK_EXIT_XSETBV,
+	[SVM_EXIT_VMRUN]	= HVK_EXIT_UD,
+	[SVM_EXIT_VMLOAD ... SVM_EXIT_SKINIT]		= HVK_EXIT_UD,
+	[SVM_EXIT_INVLPGA]	= HVK_EXIT_UD,
+	[SVM_EXIT_MONITOR]	= HVK_EXIT_UD,
+	[SVM_EXIT_MWAIT]	= HVK_EXIT_UD,
+	[SVM_EXIT_INVPCID]	= HVK_EXIT_UD,
+};
+
+static void svm_exit_info(struct hvk_vcpu *vcpu, struct hvk_exit_info *info)
+{
+	const struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
+	u32 code = c->exit_code;
+
+	info->hw_reason = code;
+	info->info1 = c->exit_info_1;
+	info->info2 = c->exit_info_2;
+	if (code == SVM_EXIT_NPF)
+		info->reason = HVK_EXIT_MEM_FAULT;
+	else if (code == (u32)SVM_EXIT_ERR)
+		info->reason = HVK_EXIT_ENTRY_FAILED;
+	else if (code < ARRAY_SIZE(svm_exit_reasons))
+		info->reason = svm_exit_reasons[array_index_nospec(code,
+					ARRAY_SIZE(svm_exit_reasons))];
+	else
+		info->reason = HVK_EXIT_OTHER;
+	/* EXITINFO1 bit 0: WRMSR (APM Vol. 2, 15.11). */
+	if (info->reason == HVK_EXIT_MSR_READ && (c->exit_info_1 & 1))
+		info->reason = HVK_EXIT_MSR_WRITE;
+}
+
+/*
  * Nested page tables have the host's format, so as many levels as the host's
  * own paging (APM Vol. 2, 15.25.3); set at setup.  Entries are present,
  * writable and user: NPT walks count as user accesses (15.25.5).
@@ -1112,6 +1166,7 @@ const struct hvk_vendor hvk_svm_vendor = {
 	.vcpu_put = svm_vcpu_put,
 	.run = svm_run,
 	.handle_exit = svm_handle_exit,
+	.exit_info = svm_exit_info,
 	.get_sregs = svm_get_sregs,
 	.set_sregs = svm_set_sregs,
 	.get_segment = svm_get_segment,

@@ -743,3 +743,70 @@ int vmx_handle_exit(struct hvk_vcpu *vcpu)
 					  vmx->exit_qual, vmx->exit_intr_info);
 	return handler(vmx);
 }
+
+/*
+ * --- Exit reasons for statistics and tracing (exit_reason.h) ---
+ *
+ * Basic exit reason to the vendor-neutral reason (SDM Vol. 3, Appendix C);
+ * reasons not listed are "other".  #UD for the instructions of
+ * vmx_inject_ud.
+ */
+static const u8 vmx_exit_reasons[] = {
+	[EXIT_REASON_EXCEPTION_NMI] = HVK_EXIT_EXCEPTION,	/* or NMI */
+	[EXIT_REASON_EXTERNAL_INTERRUPT] = HVK_EXIT_IRQ,
+	[EXIT_REASON_TRIPLE_FAULT] = HVK_EXIT_SHUTDOWN,
+	[EXIT_REASON_INTERRUPT_WINDOW] = HVK_EXIT_IRQ_WINDOW,
+	[EXIT_REASON_NMI_WINDOW] = HVK_EXIT_NMI_WINDOW,
+	[EXIT_REASON_CPUID] = HVK_EXIT_CPUID,
+	[EXIT_REASON_HLT] = HVK_EXIT_HLT,
+	[EXIT_REASON_INVD] = HVK_EXIT_INVD,
+	[EXIT_REASON_VMCALL] = HVK_EXIT_HYPERCALL,
+	[EXIT_REASON_VMCLEAR] = HVK_EXIT_UD,
+	[EXIT_REASON_VMLAUNCH] = HVK_EXIT_UD,
+	[EXIT_REASON_VMPTRLD] = HVK_EXIT_UD,
+	[EXIT_REASON_VMPTRST] = HVK_EXIT_UD,
+	[EXIT_REASON_VMREAD] = HVK_EXIT_UD,
+	[EXIT_REASON_VMRESUME] = HVK_EXIT_UD,
+	[EXIT_REASON_VMWRITE] = HVK_EXIT_UD,
+	[EXIT_REASON_VMOFF] = HVK_EXIT_UD,
+	[EXIT_REASON_VMON] = HVK_EXIT_UD,
+	[EXIT_REASON_CR_ACCESS] = HVK_EXIT_CR,
+	[EXIT_REASON_DR_ACCESS] = HVK_EXIT_DR,
+	[EXIT_REASON_IO_INSTRUCTION] = HVK_EXIT_IO,
+	[EXIT_REASON_MSR_READ] = HVK_EXIT_MSR_READ,
+	[EXIT_REASON_MSR_WRITE] = HVK_EXIT_MSR_WRITE,
+	[EXIT_REASON_MWAIT_INSTRUCTION] = HVK_EXIT_UD,
+	[EXIT_REASON_MONITOR_INSTRUCTION] = HVK_EXIT_UD,
+	[EXIT_REASON_PAUSE_INSTRUCTION] = HVK_EXIT_PAUSE,
+	[EXIT_REASON_EPT_VIOLATION] = HVK_EXIT_MEM_FAULT,
+	[EXIT_REASON_INVEPT] = HVK_EXIT_UD,
+	[EXIT_REASON_WBINVD] = HVK_EXIT_INVD,
+	[EXIT_REASON_XSETBV] = HVK_EXIT_XSETBV,
+	[EXIT_REASON_INVVPID] = HVK_EXIT_UD,
+	[EXIT_REASON_VMFUNC] = HVK_EXIT_UD,
+};
+
+void vmx_exit_info(struct hvk_vcpu *vcpu, struct hvk_exit_info *info)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u32 basic = (u16)vmx->exit_reason;
+
+	info->hw_reason = vmx->exit_reason;
+	info->info1 = vmx->exit_qual;
+	info->info2 = vmx->exit_intr_info;
+	if (vmx->broken || vmx->fail ||
+	    (vmx->exit_reason & VMX_EXIT_REASONS_FAILED_VMENTRY)) {
+		info->reason = HVK_EXIT_ENTRY_FAILED;
+		if (vmx->fail)
+			info->hw_reason = vmx->insn_error;
+		return;
+	}
+	if (basic == EXIT_REASON_EXCEPTION_NMI &&
+	    EVENT_TYPE(vmx->exit_intr_info) == EVENT_NMI)
+		info->reason = HVK_EXIT_NMI;
+	else if (basic < ARRAY_SIZE(vmx_exit_reasons))
+		info->reason = vmx_exit_reasons[array_index_nospec(basic,
+					ARRAY_SIZE(vmx_exit_reasons))];
+	else
+		info->reason = HVK_EXIT_OTHER;
+}

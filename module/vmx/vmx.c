@@ -742,6 +742,7 @@ const struct hvk_vendor hvk_vmx_vendor = {
 	.vcpu_put = vmx_vcpu_put,
 	.run = vmx_run,
 	.handle_exit = vmx_handle_exit,
+	.exit_info = vmx_exit_info,
 	.get_sregs = vmx_get_sregs,
 	.set_sregs = vmx_set_sregs,
 	.get_segment = vmx_get_segment,

@@ -177,6 +177,7 @@ int vmx_run_setup(void);
 void vmx_run_unsetup(void);
 void vmx_run(struct hvk_vcpu *vcpu, bool flush_tlb);
 int vmx_handle_exit(struct hvk_vcpu *vcpu);
+void vmx_exit_info(struct hvk_vcpu *vcpu, struct hvk_exit_info *info);
 void vmx_set_cr2(struct hvk_vcpu *vcpu, u64 cr2);
 void vmx_inject_event(struct hvk_vcpu *vcpu, const struct hvk_event *ev);
 void vmx_set_windows(struct hvk_vcpu *vcpu, bool irq, bool nmi);

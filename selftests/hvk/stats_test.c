@@ -250,7 +250,7 @@ static void __check_reads(struct __test_metadata *_metadata, int fd,
 			  void *arg)
 {
 	static const size_t chunks[] = { 1, 3, 7, 24, 61, 4096 };
-	uint8_t buf[4096];
+	static uint8_t buf[65536];	/* more than a whole file */
 	unsigned int i;
 	size_t off;
 
