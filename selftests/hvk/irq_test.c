@@ -507,6 +507,8 @@ TEST(ioapic_level_eoi)
 	EXPECT_NE(0ULL, ioapic_rte(_metadata, &v.vm, 10) & RTE_REMOTE_IRR);
 	/* EOI with the line still asserted: delivered again. */
 	EXPECT_EQ(2U, run_to(&v.vcpu[0], PORT_REPORT));
+	/* irq and status share their place. */
+	line.irq = 10;
 	line.level = 0;
 	ASSERT_EQ(0, ioctl(v.vm.fd, KVM_IRQ_LINE, &line));
 	/* EOI with the line low: over. */
@@ -563,6 +565,7 @@ TEST(pic_extint)
 	/* GSI 3: the PIC takes it (1), the masked IOAPIC pin does not. */
 	ASSERT_EQ(0, ioctl(v.vm.fd, KVM_IRQ_LINE_STATUS, &line));
 	EXPECT_EQ(1, line.status);
+	line.irq = 3;
 	line.level = 0;
 	ASSERT_EQ(0, ioctl(v.vm.fd, KVM_IRQ_LINE, &line));
 	EXPECT_EQ(0x33U, run_to(&v.vcpu[0], PORT_DONE));
@@ -652,12 +655,17 @@ struct ap_thread {
 /*
  * An AP's KVM_RUN loop: it sleeps in the kernel (waiting for SIPI, or in
  * HLT) until the main thread ends it with SIGUSR1.  Any exit to user space
- * is a failure.
+ * is a failure, but KVM's -EAGAIN: KVM returns it once a vCPU that waited
+ * for INIT (KVM_MP_STATE_UNINITIALIZED) has taken it.
  */
 static void *ap_run(void *arg)
 {
 	struct ap_thread *t = arg;
-	int r = vcpu_run(t->vcpu);
+	int r;
+
+	do {
+		r = vcpu_run(t->vcpu);
+	} while (r == -EAGAIN);
 
 	if (r == -EINTR && t->vcpu->run->exit_reason == KVM_EXIT_INTR)
 		t->result = 0;
