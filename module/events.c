@@ -171,12 +171,33 @@ static void hvk_exception_event(struct hvk_vcpu *vcpu, struct hvk_event *ev)
 	};
 }
 
+/*
+ * With the in-kernel irqchip, when the interrupt slot is free and the
+ * guest can take an interrupt: INTA fills the slot.  Acknowledged now, it
+ * is delivered again until its delivery completes.
+ */
+static bool hvk_take_irqchip_interrupt(struct hvk_vcpu *vcpu)
+{
+	struct hvk_events *e = &vcpu->events;
+	int vec;
+
+	if (!vcpu->lapic || e->interrupt.injected ||
+	    !hvk_interrupt_allowed(vcpu))
+		return false;
+	vec = hvk_irqchip_ack(vcpu);
+	if (vec < 0)
+		return false;
+	e->interrupt.injected = true;
+	e->interrupt.soft = false;
+	e->interrupt.nr = vec;
+	return true;
+}
+
 void hvk_events_before_entry(struct hvk_vcpu *vcpu)
 {
 	struct hvk_events *e = &vcpu->events;
 	struct hvk_event ev = { .type = HVK_EVENT_NONE };
 	bool irq_window, nmi_window;
-	int vec;
 
 	if (vcpu->lapic)
 		hvk_irqchip_take_nmis(vcpu);
@@ -200,14 +221,10 @@ void hvk_events_before_entry(struct hvk_vcpu *vcpu)
 		ev = (struct hvk_event) {
 			.type = HVK_EVENT_INTR, .vector = e->interrupt.nr,
 		};
-	} else if (vcpu->lapic && !e->interrupt.injected &&
-		   hvk_interrupt_allowed(vcpu) &&
-		   (vec = hvk_irqchip_ack(vcpu)) >= 0) {
-		/* Acknowledged now: delivered again until it completes. */
-		e->interrupt.injected = true;
-		e->interrupt.soft = false;
-		e->interrupt.nr = vec;
-		ev = (struct hvk_event) { .type = HVK_EVENT_INTR, .vector = vec };
+	} else if (hvk_take_irqchip_interrupt(vcpu)) {
+		ev = (struct hvk_event) {
+			.type = HVK_EVENT_INTR, .vector = e->interrupt.nr,
+		};
 	}
 	e->injecting = ev;
 	hvk_vendor->inject_event(vcpu, &ev);

@@ -131,6 +131,7 @@ static int hvk_create_irqchip(struct hvk_vm *vm)
 		goto out;
 	}
 	chip->dest.x2apic_api = vm->x2apic_api;
+	/* Lockless readers (vm_irqchip()) see it initialized. */
 	smp_store_release(&vm->irqchip, chip);
 out:
 	mutex_unlock(&vm->lock);
@@ -678,14 +679,20 @@ static void hvk_vcpu_init_reset(struct hvk_vcpu *vcpu)
 	s.cs.type = 0xb;
 	s.cs.selector = 0xf000;
 	s.cs.base = 0xffff0000;
-	s.ds = s.es = s.fs = s.gs = s.ss = data;
+	s.ds = data;
+	s.es = data;
+	s.fs = data;
+	s.gs = data;
+	s.ss = data;
 	s.ldt = (struct kvm_segment) { .limit = 0xffff, .type = 2, .present = 1 };
 	s.tr = (struct kvm_segment) { .limit = 0xffff, .type = 3, .present = 1 };
-	s.gdt.base = s.idt.base = 0;
-	s.gdt.limit = s.idt.limit = 0xffff;
+	s.gdt = (struct kvm_dtable) { .limit = 0xffff };
+	s.idt = s.gdt;
 	/* CD and NW are kept by INIT, ET reads 1; paging and PE off. */
 	s.cr0 = X86_CR0_ET | (s.cr0 & (X86_CR0_CD | X86_CR0_NW));
-	s.cr2 = s.cr3 = s.cr4 = 0;
+	s.cr2 = 0;
+	s.cr3 = 0;
+	s.cr4 = 0;
 	s.efer = 0;
 	hvk_vendor->set_sregs(vcpu, &s);
 	hvk_vendor->set_cr2(vcpu, 0);
@@ -755,8 +762,11 @@ int hvk_irqchip_halt(struct hvk_vcpu *vcpu)
 int hvk_irqchip_vcpu_ready(struct hvk_vcpu *vcpu)
 {
 	for (;;) {
-		/* Kicks from here on are seen by the checks below or wake us. */
 		clear_bit(HVK_REQ_EVENT, &vcpu->requests);
+		/*
+		 * Pairs with the kick's: a kick from here on is seen by the
+		 * checks below, or sets the bit the sleep waits for.
+		 */
 		smp_mb__after_atomic();
 		hvk_irqchip_accept_events(vcpu);
 		if (vcpu->mp_state == KVM_MP_STATE_HALTED && hvk_halt_ends(vcpu))
