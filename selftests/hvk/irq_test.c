@@ -831,11 +831,15 @@ APIC(310, 0)
 APIC(300, 0xc4500)			/* INIT, all excluding self */
 APIC(300, 0xc4600 + SIPI_VECTOR)	/* SIPI */
 APIC(300, 0xc4600 + SIPI_VECTOR)	/* SIPI, dropped by running APs */
-"	movl $200000000, %ecx\n"
-"1:	pause\n"
-"	cmpl %ebx, " S(D_AP_COUNT) "\n"
+"	movl %ebx, " S(D_TARGET) "\n"
+"	movl $20000000, %esi\n"
+"1:	xorl %eax, %eax\n"		/* CPUID exits: the host runs others */
+"	cpuid\n"
+"	movl " S(D_AP_COUNT) ", %eax\n"
+"	cmpl " S(D_TARGET) ", %eax\n"
 "	jae 2f\n"
-"	loop 1b\n"
+"	decl %esi\n"
+"	jnz 1b\n"
 "2:	movl $1000000, %ecx\n"		/* a second AP start would show */
 "3:	loop 3b\n"
 "	movl " S(D_AP_COUNT) ", %eax\n"
