@@ -30,6 +30,9 @@
 #define C1_AES		BIT(25)
 #define C1_RDRAND	BIT(30)
 #define C1_HYPERVISOR	BIT(31)
+#define C1_X2APIC	BIT(21)
+#define C1_TSC_DEADLINE	BIT(24)
+#define D1_APIC		BIT(9)
 
 /* CPUID.1:EDX: x87, VME, DE, PSE, TSC, MSR, PAE, MCE, CX8, SEP, MTRR, PGE,
  * MCA, CMOV, PAT, PSE36, CLFSH, MMX, FXSR, SSE, SSE2, SS.
@@ -194,6 +197,15 @@ static int hvk_supported_cpuid(struct kvm_cpuid_entry2 *e, int max)
 				u32 regs[4];
 
 				hvk_cpuid_default(leaf, sub, regs);
+				/*
+				 * As KVM: the local APIC and x2APIC, which the
+				 * in-kernel irqchip emulates; TSC-deadline is
+				 * KVM_CAP_TSC_DEADLINE_TIMER's.
+				 */
+				if (leaf == 1) {
+					regs[3] |= D1_APIC;
+					regs[2] |= C1_X2APIC;
+				}
 				/* Leaf 4 ends with a null cache type. */
 				if (leaf == 4 && sub && !(regs[0] & 0x1f))
 					break;
@@ -304,6 +316,7 @@ int hvk_set_cpuid2(struct hvk_vcpu *vcpu, struct kvm_cpuid2 __user *argp)
 	vcpu->cpuid_nent = hdr.nent;
 	vcpu->cpuid_set = true;
 	hvk_vendor->cpuid_changed(vcpu);
+	hvk_irqchip_cpuid_changed(vcpu);
 	return 0;
 }
 
@@ -324,6 +337,14 @@ int hvk_get_cpuid2(struct hvk_vcpu *vcpu, struct kvm_cpuid2 __user *argp)
 	return 0;
 }
 
+/* CPUID.1:EDX.APIC reads as IA32_APIC_BASE.EN. */
+static void hvk_cpuid_apic_bit(struct hvk_vcpu *vcpu, u32 regs[4])
+{
+	regs[3] &= ~D1_APIC;
+	if (hvk_get_apic_base(vcpu) & BIT_ULL(11))
+		regs[3] |= D1_APIC;
+}
+
 void hvk_cpuid(struct hvk_vcpu *vcpu, u32 leaf, u32 subleaf, u32 regs[4])
 {
 	const struct kvm_cpuid_entry2 *e;
@@ -333,6 +354,11 @@ void hvk_cpuid(struct hvk_vcpu *vcpu, u32 leaf, u32 subleaf, u32 regs[4])
 		/* Initial APIC id = vCPU id. */
 		if (leaf == 1)
 			regs[1] = (regs[1] & 0xffffff) | (vcpu->id << 24);
+		/* With the in-kernel LAPIC: x2APIC and its TSC-deadline timer. */
+		if (leaf == 1 && vcpu->lapic) {
+			regs[2] |= C1_X2APIC | C1_TSC_DEADLINE;
+			hvk_cpuid_apic_bit(vcpu, regs);
+		}
 		return;
 	}
 	/* A leaf the table lacks reads as zeros. */
@@ -345,10 +371,16 @@ void hvk_cpuid(struct hvk_vcpu *vcpu, u32 leaf, u32 subleaf, u32 regs[4])
 	regs[1] = e->ebx;
 	regs[2] = e->ecx;
 	regs[3] = e->edx;
-	/* Bits that follow the vCPU's state: CPUID.1:ECX.OSXSAVE. */
+	/*
+	 * Bits that follow the vCPU's state: CPUID.1:ECX.OSXSAVE, and with
+	 * the in-kernel LAPIC, EDX.APIC (IA32_APIC_BASE.EN, SDM Vol. 3,
+	 * 11.4.3).
+	 */
 	if (leaf == 1) {
 		regs[2] &= ~BIT(27);
 		if (hvk_vendor->get_cr(vcpu, 4) & X86_CR4_OSXSAVE)
 			regs[2] |= BIT(27);
+		if (vcpu->lapic)
+			hvk_cpuid_apic_bit(vcpu, regs);
 	}
 }

@@ -13,8 +13,11 @@
  * injected yet opens a window: the backend makes the guest exit as soon as
  * it can take an NMI (VMX NMI-window exiting; SVM the IRET intercept and a
  * single step past it) or an interrupt (VMX interrupt-window exiting; SVM a
- * virtual interrupt, V_IRQ, with the VINTR intercept).  An in-kernel
- * interrupt controller will feed the same interrupt slot.
+ * virtual interrupt, V_IRQ, with the VINTR intercept).  With the in-kernel
+ * irqchip (irqchip.c), the LAPIC's NMIs join the NMI slot and, when the
+ * guest can take a maskable interrupt and nothing comes before it, INTA
+ * (the PICs' ExtINT, else the LAPIC's highest deliverable vector) fills
+ * the interrupt slot; what the guest cannot take yet opens the window.
  */
 #include <linux/kvm.h>
 #include <linux/uaccess.h>
@@ -169,12 +172,36 @@ static void hvk_exception_event(struct hvk_vcpu *vcpu, struct hvk_event *ev)
 	};
 }
 
+/*
+ * With the in-kernel irqchip, when the interrupt slot is free and the
+ * guest can take an interrupt: INTA fills the slot.  Acknowledged now, it
+ * is delivered again until its delivery completes.
+ */
+static bool hvk_take_irqchip_interrupt(struct hvk_vcpu *vcpu)
+{
+	struct hvk_events *e = &vcpu->events;
+	int vec;
+
+	if (!vcpu->lapic || e->interrupt.injected ||
+	    !hvk_interrupt_allowed(vcpu))
+		return false;
+	vec = hvk_irqchip_ack(vcpu);
+	if (vec < 0)
+		return false;
+	e->interrupt.injected = true;
+	e->interrupt.soft = false;
+	e->interrupt.nr = vec;
+	return true;
+}
+
 void hvk_events_before_entry(struct hvk_vcpu *vcpu)
 {
 	struct hvk_events *e = &vcpu->events;
 	struct hvk_event ev = { .type = HVK_EVENT_NONE };
 	bool irq_window, nmi_window;
 
+	if (vcpu->lapic)
+		hvk_irqchip_take_nmis(vcpu);
 	if (e->exception.injected) {
 		hvk_exception_event(vcpu, &ev);
 	} else if (e->nmi.injected) {
@@ -195,6 +222,10 @@ void hvk_events_before_entry(struct hvk_vcpu *vcpu)
 		ev = (struct hvk_event) {
 			.type = HVK_EVENT_INTR, .vector = e->interrupt.nr,
 		};
+	} else if (hvk_take_irqchip_interrupt(vcpu)) {
+		ev = (struct hvk_event) {
+			.type = HVK_EVENT_INTR, .vector = e->interrupt.nr,
+		};
 	}
 	e->injecting = ev;
 	hvk_vendor->inject_event(vcpu, &ev);
@@ -207,7 +238,8 @@ void hvk_events_before_entry(struct hvk_vcpu *vcpu)
 	nmi_window = e->nmi.pending;
 	irq_window = ev.type != HVK_EVENT_INTR &&
 		     (e->interrupt.injected ||
-		      READ_ONCE(vcpu->run->request_interrupt_window));
+		      READ_ONCE(vcpu->run->request_interrupt_window) ||
+		      (vcpu->lapic && hvk_irqchip_has_interrupt(vcpu)));
 	hvk_vendor->set_windows(vcpu, irq_window, nmi_window);
 }
 
@@ -444,6 +476,9 @@ static int hvk_interrupt(struct hvk_vcpu *vcpu, struct kvm_interrupt __user *arg
 {
 	struct kvm_interrupt irq;
 
+	/* As KVM: the in-kernel LAPIC owns interrupt injection. */
+	if (vcpu->lapic)
+		return -ENXIO;
 	if (copy_from_user(&irq, argp, sizeof(irq)))
 		return -EFAULT;
 	if (irq.irq >= 256)
@@ -468,8 +503,8 @@ void hvk_events_fill_run(struct hvk_vcpu *vcpu)
 	struct kvm_run *run = vcpu->run;
 
 	run->if_flag = !!(vcpu->rflags & X86_EFLAGS_IF);
-	run->cr8 = vcpu->cr8;
-	run->apic_base = vcpu->apic_base;
+	run->cr8 = hvk_get_cr8(vcpu);
+	run->apic_base = hvk_get_apic_base(vcpu);
 	run->ready_for_interrupt_injection = hvk_ready_for_interrupt(vcpu);
 	run->flags = 0;
 }

@@ -162,8 +162,11 @@ int hvk_exit_fail_entry(struct hvk_vcpu *vcpu, u64 hw_reason)
 int hvk_handle_hlt(struct hvk_vcpu *vcpu, u64 next_rip)
 {
 	vcpu->stat.halt_exits++;
-	/* No in-kernel interrupt controller: user space decides what next. */
 	vcpu->rip = next_rip;
+	/* The in-kernel LAPIC wakes it; the run loop sleeps till then. */
+	if (vcpu->lapic)
+		return hvk_irqchip_halt(vcpu);
+	/* No in-kernel interrupt controller: user space decides what next. */
 	vcpu->run->exit_reason = KVM_EXIT_HLT;
 	return 0;
 }
@@ -282,8 +285,18 @@ int hvk_handle_io(struct hvk_vcpu *vcpu, u16 port, u8 size, bool in,
 		r = hvk_string_io_prepare(vcpu);
 		if (r || vcpu->run->exit_reason == KVM_EXIT_INTERNAL_ERROR)
 			return r;
-	} else if (!in) {
-		memcpy(vcpu->pio_data, &vcpu->regs[HVK_RAX], size);
+	} else {
+		u32 val = vcpu->regs[HVK_RAX];
+
+		/* The PICs, in the kernel with the irqchip. */
+		if (hvk_irqchip_pio(vcpu, port, in, size, &val)) {
+			if (in)
+				write_sized(&vcpu->regs[HVK_RAX], val, size);
+			vcpu->rip = next_rip;
+			return 1;
+		}
+		if (!in)
+			memcpy(vcpu->pio_data, &vcpu->regs[HVK_RAX], size);
 	}
 
 	run->exit_reason = KVM_EXIT_IO;
@@ -383,7 +396,7 @@ int hvk_handle_cr_write(struct hvk_vcpu *vcpu, int cr, u64 val, u64 next_rip)
 	case 8:
 		if (val & ~0xfULL)
 			return hvk_inject_gp(vcpu);
-		vcpu->cr8 = val;
+		hvk_set_cr8(vcpu, val);
 		break;
 	default:
 		return hvk_exit_unhandled(vcpu, 0, cr, val);

@@ -18,6 +18,7 @@
 #include <linux/mutex.h>
 #include <linux/preempt.h>
 #include <linux/refcount.h>
+#include <linux/rcuwait.h>
 #include <linux/rwsem.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -50,6 +51,8 @@
 
 struct hvk_vm;
 struct hvk_vcpu;
+struct hvk_irqchip;
+struct hvk_lapic;
 
 /*
  * A guest memory slot: guest frames [gfn, gfn + npages) at host address hva.
@@ -188,6 +191,16 @@ struct hvk_vm {
 
 	/* KVM_CAP_X86_USER_SPACE_MSR: KVM_MSR_EXIT_REASON_* to user space. */
 	u32 user_space_msr_mask;		/* (a) */
+
+	/*
+	 * KVM_CREATE_IRQCHIP's PICs, IOAPIC and routing (irqchip.c); NULL
+	 * until then.  Created under @lock before any vCPU, published with
+	 * a release store and never freed before the VM.
+	 */
+	struct hvk_irqchip *irqchip;		/* (a) */
+	u64 x2apic_api;				/* (l: lock) KVM_X2APIC_API_* */
+	spinlock_t irqfds_lock;
+	struct list_head irqfds;		/* (l: irqfds_lock) */
 };
 
 /*
@@ -213,6 +226,7 @@ enum hvk_vcpu_mode {
 enum hvk_request {
 	HVK_REQ_TLB_FLUSH,	/* flush this VM's guest-physical TLB entries */
 	HVK_REQ_CLOCK_UPDATE,	/* rewrite the kvmclock page (may sleep) */
+	HVK_REQ_EVENT,		/* the in-kernel irqchip has news for it */
 };
 
 /* A port I/O exit to user space waiting for its completion. */
@@ -349,12 +363,21 @@ struct hvk_vcpu {
 	unsigned long regs[HVK_NR_GPRS];	/* (o) */
 	u64 rip;				/* (o) */
 	u64 rflags;				/* (o) */
-	u64 cr8;				/* (o) no local APIC yet */
+	u64 cr8;				/* (o) without a local APIC */
 	/* Debug registers, emulated: never loaded into the hardware. */
 	u64 dr[4];				/* (o) DR0-3 */
 	u64 dr6;				/* (o) */
 	u64 dr7;				/* (o) */
-	u64 apic_base;				/* (o) */
+	u64 apic_base;				/* (o) without a local APIC */
+
+	/*
+	 * The in-kernel local APIC (irqchip.c), when the VM has an irqchip:
+	 * then the TPR is CR8 and IA32_APIC_BASE is the LAPIC's.
+	 */
+	struct hvk_lapic *lapic;		/* (i) or NULL */
+	u32 mp_state;				/* (o) KVM_MP_STATE_* */
+	/* A halted or waiting vCPU sleeps here; hvk_vcpu_kick() wakes it. */
+	struct rcuwait wait;
 
 	struct hvk_events events;		/* (o) events.c */
 	/* KVM_SET_GUEST_DEBUG's KVM_GUESTDBG_* flags, 0 when off. */
@@ -570,7 +593,6 @@ extern bool hvk_exit_timing;
 
 /* vcpu.c */
 int hvk_create_vcpu(struct hvk_vm *vm, unsigned long id);
-bool hvk_apic_base_valid(u64 apic_base);
 void hvk_vcpu_destroy(struct hvk_vcpu *vcpu);
 
 /*
@@ -603,6 +625,55 @@ int hvk_cs_mode(struct hvk_vcpu *vcpu);
 /* Finish the port I/O that the last exit to user space asked for. */
 int hvk_complete_pio(struct hvk_vcpu *vcpu);
 u64 hvk_segment_base(struct hvk_vcpu *vcpu, enum hvk_sreg sreg);
+
+/*
+ * irqchip.c: the in-kernel interrupt controllers wired to the VM and its
+ * vCPUs (module/irq/ holds the device models).
+ */
+long hvk_irqchip_vm_ioctl(struct hvk_vm *vm, unsigned int ioctl,
+			  void __user *argp);
+int hvk_irqchip_enable_x2apic_api(struct hvk_vm *vm, u64 flags);
+/*
+ * vCPU creation, under vm->lock: the vCPU's LAPIC if the VM has a chip,
+ * made, then published to interrupt delivery once the vCPU is.
+ */
+int hvk_irqchip_vcpu_create(struct hvk_vcpu *vcpu);
+void hvk_irqchip_vcpu_publish(struct hvk_vcpu *vcpu);
+/* At VM teardown: irqfds gone, every LAPIC timer stopped. */
+void hvk_irqchip_vm_shutdown(struct hvk_vm *vm);
+void hvk_irqchip_vcpu_destroy(struct hvk_vcpu *vcpu);
+void hvk_irqchip_vm_destroy(struct hvk_vm *vm);
+long hvk_irqchip_vcpu_ioctl(struct hvk_vcpu *vcpu, unsigned int ioctl,
+			    void __user *argp);
+/* Something new for @vcpu: wake it, or make it leave guest mode.  Any context. */
+void hvk_vcpu_kick(struct hvk_vcpu *vcpu);
+/*
+ * Before each entry: INIT and SIPI, and sleeping while the vCPU is halted
+ * or waits for SIPI.  Exit-handler rule (-EINTR for a signal).
+ */
+int hvk_irqchip_vcpu_ready(struct hvk_vcpu *vcpu);
+/* HLT with a local APIC in the kernel: the vCPU halts, no exit. */
+int hvk_irqchip_halt(struct hvk_vcpu *vcpu);
+/* For events.c, interrupts off: NMIs from the LAPIC, INTA, pending INTR. */
+void hvk_irqchip_take_nmis(struct hvk_vcpu *vcpu);
+int hvk_irqchip_ack(struct hvk_vcpu *vcpu);
+bool hvk_irqchip_has_interrupt(struct hvk_vcpu *vcpu);
+/* Port I/O to the PICs: true when handled in the kernel. */
+bool hvk_irqchip_pio(struct hvk_vcpu *vcpu, u16 port, bool in, u8 size,
+		     u32 *val);
+/* MMIO to the APIC page or the IOAPIC: true when handled in the kernel. */
+bool hvk_irqchip_mmio(struct hvk_vcpu *vcpu, u64 gpa, unsigned int len,
+		      void *data, bool write);
+/* CR8, IA32_APIC_BASE, x2APIC MSRs and TSC_DEADLINE, with or without a LAPIC. */
+u8 hvk_get_cr8(struct hvk_vcpu *vcpu);
+void hvk_set_cr8(struct hvk_vcpu *vcpu, u8 cr8);
+u64 hvk_get_apic_base(struct hvk_vcpu *vcpu);
+int hvk_set_apic_base(struct hvk_vcpu *vcpu, u64 val, bool host);
+/* hvk_get_msr()'s convention; HVK_MSR_UNKNOWN for MSRs not the LAPIC's. */
+int hvk_irqchip_get_msr(struct hvk_vcpu *vcpu, u32 msr, u64 *val);
+int hvk_irqchip_set_msr(struct hvk_vcpu *vcpu, u32 msr, u64 val);
+/* The guest's CPUID changed: the LAPIC's features follow it. */
+void hvk_irqchip_cpuid_changed(struct hvk_vcpu *vcpu);
 
 /* mmio.c: emulating the instruction that touched device memory. */
 int hvk_emulate_mmio(struct hvk_vcpu *vcpu, u64 gpa);

@@ -148,6 +148,9 @@ static int emu_read(struct hvk_emu *emu, u64 la, void *buf, unsigned int len)
 		       HVK_EMU_UNHANDLED : HVK_EMU_DONE;
 	if (len > sizeof(mmio->data))
 		return HVK_EMU_UNHANDLED;
+	/* The APIC page and the IOAPIC are the kernel's with the irqchip. */
+	if (hvk_irqchip_mmio(vcpu, gpa, len, buf, false))
+		return HVK_EMU_DONE;
 
 	/* The one device read of this emulation: ask user space. */
 	if (mmio->read_done || mmio->read_pending)
@@ -187,6 +190,8 @@ static int emu_write(struct hvk_emu *emu, u64 la, const void *buf,
 	}
 	if (n < len || len > sizeof(run->mmio.data))
 		return HVK_EMU_UNHANDLED;
+	if (hvk_irqchip_mmio(vcpu, gpa, len, (void *)buf, true))
+		return HVK_EMU_DONE;
 
 	run->exit_reason = KVM_EXIT_MMIO;
 	run->mmio.phys_addr = gpa;

@@ -296,7 +296,12 @@ int hvk_get_msr(struct hvk_vcpu *vcpu, u32 msr, u64 *val, bool host)
 {
 	struct hvk_msrs *m = &vcpu->msrs;
 	u64 *slot;
+	int r;
 
+	/* The in-kernel LAPIC's: x2APIC registers and TSC_DEADLINE. */
+	r = hvk_irqchip_get_msr(vcpu, msr, val);
+	if (r != HVK_MSR_UNKNOWN)
+		return r;
 	if (hvk_msr_in_vendor(msr)) {
 		*val = hvk_vendor->get_msr(vcpu, msr);
 		return 0;
@@ -306,7 +311,7 @@ int hvk_get_msr(struct hvk_vcpu *vcpu, u32 msr, u64 *val, bool host)
 		*val = hvk_vendor->get_efer(vcpu);
 		return 0;
 	case MSR_IA32_APICBASE:
-		*val = vcpu->apic_base;
+		*val = hvk_get_apic_base(vcpu);
 		return 0;
 	case MSR_IA32_TSC:
 		*val = rdtsc() + READ_ONCE(vcpu->vm->tsc_offset);
@@ -456,7 +461,11 @@ int hvk_set_msr(struct hvk_vcpu *vcpu, u32 msr, u64 val, bool host)
 {
 	s64 delta;
 	u64 old;
+	int r;
 
+	r = hvk_irqchip_set_msr(vcpu, msr, val);
+	if (r != HVK_MSR_UNKNOWN)
+		return r;
 	if (hvk_msr_holds_address(msr) && !hvk_canonical(val))
 		return HVK_MSR_INVALID;
 	switch (msr) {
@@ -470,11 +479,8 @@ int hvk_set_msr(struct hvk_vcpu *vcpu, u32 msr, u64 val, bool host)
 		hvk_vendor->set_efer(vcpu, val);
 		return 0;
 	case MSR_IA32_APICBASE:
-		/* No local APIC to move or switch off yet. */
-		if (!host || !hvk_apic_base_valid(val))
-			return HVK_MSR_INVALID;
-		vcpu->apic_base = val;
-		return 0;
+		/* The guest's writes need the in-kernel LAPIC. */
+		return hvk_set_apic_base(vcpu, val, host) ? HVK_MSR_INVALID : 0;
 	case MSR_IA32_TSC:
 		/*
 		 * One offset for the VM: every vCPU's TSC moves together.  A

@@ -235,6 +235,12 @@ static int hvk_vcpu_run_loop(struct hvk_vcpu *vcpu)
 		/* Writes guest memory, which may sleep: before entering. */
 		if (test_and_clear_bit(HVK_REQ_CLOCK_UPDATE, &vcpu->requests))
 			hvk_kvmclock_update(vcpu);
+		/* INIT, SIPI, and sleeping in HLT with the in-kernel LAPIC. */
+		if (vcpu->lapic) {
+			r = hvk_irqchip_vcpu_ready(vcpu);
+			if (r <= 0)
+				break;
+		}
 		r = hvk_vcpu_enter_guest(vcpu);
 		if (r <= 0)
 			break;
@@ -329,26 +335,22 @@ static int hvk_debugregs_ioctl(struct hvk_vcpu *vcpu,
 	return 0;
 }
 
-/* APIC base MSR: base address, BSP (8), x2APIC (10, not offered), enable (11). */
-bool hvk_apic_base_valid(u64 apic_base)
-{
-	return !(apic_base & ~(GENMASK_ULL(51, 12) | BIT_ULL(8) | BIT_ULL(11)));
-}
-
 static int hvk_set_sregs(struct hvk_vcpu *vcpu, const struct kvm_sregs *sregs)
 {
 	unsigned long vec;
 	int r;
 
-	if (!hvk_sregs_valid(vcpu, sregs) || !hvk_apic_base_valid(sregs->apic_base) ||
-	    sregs->cr8 > 15)
+	if (!hvk_sregs_valid(vcpu, sregs) || sregs->cr8 > 15)
+		return -EINVAL;
+	/* Checked first: nothing changes if the base is refused. */
+	if (hvk_get_apic_base(vcpu) != sregs->apic_base &&
+	    hvk_set_apic_base(vcpu, sregs->apic_base, true))
 		return -EINVAL;
 
 	r = hvk_vendor->set_sregs(vcpu, sregs);
 	if (r)
 		return r;
-	vcpu->cr8 = sregs->cr8;
-	vcpu->apic_base = sregs->apic_base;
+	hvk_set_cr8(vcpu, sregs->cr8);
 	/* The interrupt bitmap queues its lowest interrupt, as KVM_INTERRUPT. */
 	vec = find_first_bit((const unsigned long *)sregs->interrupt_bitmap, 256);
 	if (vec < 256) {
@@ -363,8 +365,8 @@ static void hvk_get_sregs(struct hvk_vcpu *vcpu, struct kvm_sregs *sregs)
 {
 	memset(sregs, 0, sizeof(*sregs));
 	hvk_vendor->get_sregs(vcpu, sregs);
-	sregs->cr8 = vcpu->cr8;
-	sregs->apic_base = vcpu->apic_base;
+	sregs->cr8 = hvk_get_cr8(vcpu);
+	sregs->apic_base = hvk_get_apic_base(vcpu);
 	if (vcpu->events.interrupt.injected && !vcpu->events.interrupt.soft)
 		__set_bit(vcpu->events.interrupt.nr,
 			  (unsigned long *)sregs->interrupt_bitmap);
@@ -446,6 +448,11 @@ static long hvk_vcpu_do_ioctl(struct hvk_vcpu *vcpu, unsigned int ioctl,
 		return hvk_set_cpuid2(vcpu, argp);
 	case KVM_GET_CPUID2:
 		return hvk_get_cpuid2(vcpu, argp);
+	case KVM_GET_LAPIC:
+	case KVM_SET_LAPIC:
+	case KVM_GET_MP_STATE:
+	case KVM_SET_MP_STATE:
+		return hvk_irqchip_vcpu_ioctl(vcpu, ioctl, argp);
 	case KVM_GET_STATS_FD:
 		return hvk_vcpu_get_stats_fd(vcpu);
 	case KVM_GET_TSC_KHZ:
@@ -525,6 +532,7 @@ static const struct file_operations hvk_vcpu_fops = {
 /* Called when the VM is destroyed: no fd refers to the vCPU any more. */
 void hvk_vcpu_destroy(struct hvk_vcpu *vcpu)
 {
+	hvk_irqchip_vcpu_destroy(vcpu);
 	hvk_vendor->vcpu_free(vcpu);
 	fpu_free_guest_fpstate(&vcpu->guest_fpu);
 	hvk_mmu_free_cache(&vcpu->mmu_cache);
@@ -586,6 +594,9 @@ int hvk_create_vcpu(struct hvk_vm *vm, unsigned long id)
 		r = -EINVAL;
 		goto err_unlock;
 	}
+	r = hvk_irqchip_vcpu_create(vcpu);
+	if (r)
+		goto err_unlock;
 	hvk_vm_get(vm);
 	snprintf(name, sizeof(name), "hvk-vcpu:%lu", id);
 	r = anon_inode_getfd(name, &hvk_vcpu_fops, vcpu, O_RDWR | O_CLOEXEC);
@@ -595,6 +606,7 @@ int hvk_create_vcpu(struct hvk_vm *vm, unsigned long id)
 	}
 	/* Lockless readers (hvk_vm_request_all) see it initialized. */
 	smp_store_release(&vm->vcpus[id], vcpu);
+	hvk_irqchip_vcpu_publish(vcpu);
 	vm->nr_vcpus++;
 	hvk_vcpu_debugfs_init(vcpu);
 	mutex_unlock(&vm->lock);
@@ -602,6 +614,7 @@ int hvk_create_vcpu(struct hvk_vm *vm, unsigned long id)
 
 err_unlock:
 	mutex_unlock(&vm->lock);
+	hvk_irqchip_vcpu_destroy(vcpu);
 err_vendor:
 	hvk_vendor->vcpu_free(vcpu);
 	fpu_free_guest_fpstate(&vcpu->guest_fpu);

@@ -50,6 +50,21 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 		       KVM_GUESTDBG_USE_SW_BP;
 	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
 		return HVK_DIRTY_LOG_MANUAL_CAPS;
+	/* The in-kernel irqchip (irqchip.c). */
+	case KVM_CAP_IRQCHIP:
+	case KVM_CAP_IRQ_ROUTING:
+	case KVM_CAP_IRQFD:
+	case KVM_CAP_SIGNAL_MSI:
+	case KVM_CAP_IRQ_INJECT_STATUS:
+	case KVM_CAP_MP_STATE:
+	case KVM_CAP_TSC_DEADLINE_TIMER:
+	case KVM_CAP_ENABLE_CAP:
+		return 1;
+	case KVM_CAP_X2APIC_API:
+		return KVM_X2APIC_API_USE_32BIT_IDS |
+		       KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK;
+	case KVM_CAP_PIT2:
+		return 0;	/* the PIT is user space's */
 	case KVM_CAP_XSAVE:
 	case KVM_CAP_XCRS:
 		return boot_cpu_has(X86_FEATURE_XSAVE);
@@ -74,9 +89,12 @@ static void hvk_vm_destroy(struct hvk_vm *vm)
 	hvk_vm_debugfs_destroy(vm);
 	/* The notifier kicks vCPUs: stop it before they go. */
 	hvk_mmu_detach(vm);
+	/* So do irqfds and LAPIC timers. */
+	hvk_irqchip_vm_shutdown(vm);
 	for (i = 0; i < ARRAY_SIZE(vm->vcpus); i++)
 		if (vm->vcpus[i])
 			hvk_vcpu_destroy(vm->vcpus[i]);
+	hvk_irqchip_vm_destroy(vm);
 	/* No vCPU runs any more: free every table. */
 	hvk_mmu_destroy(vm);
 	for (i = 0; i < ARRAY_SIZE(vm->slots); i++)
@@ -335,6 +353,8 @@ static int hvk_vm_enable_cap(struct hvk_vm *vm,
 			return -EINVAL;
 		WRITE_ONCE(vm->user_space_msr_mask, cap->args[0]);
 		return 0;
+	case KVM_CAP_X2APIC_API:
+		return hvk_irqchip_enable_x2apic_api(vm, cap->args[0]);
 	default:
 		return -EINVAL;
 	}
@@ -391,6 +411,15 @@ static long hvk_vm_ioctl(struct file *filp, unsigned int ioctl,
 	case KVM_GET_CLOCK:
 	case KVM_SET_CLOCK:
 		return hvk_clock_ioctl(vm, argp, ioctl == KVM_SET_CLOCK);
+	case KVM_CREATE_IRQCHIP:
+	case KVM_IRQ_LINE:
+	case KVM_IRQ_LINE_STATUS:
+	case KVM_SET_GSI_ROUTING:
+	case KVM_SIGNAL_MSI:
+	case KVM_IRQFD:
+	case KVM_GET_IRQCHIP:
+	case KVM_SET_IRQCHIP:
+		return hvk_irqchip_vm_ioctl(vm, ioctl, argp);
 	default:
 		return -ENOTTY;
 	}
@@ -431,6 +460,8 @@ int hvk_create_vm(unsigned long type)
 	refcount_set(&vm->refs, 1);
 	mutex_init(&vm->lock);
 	init_rwsem(&vm->slots_lock);
+	spin_lock_init(&vm->irqfds_lock);
+	INIT_LIST_HEAD(&vm->irqfds);
 	hvk_kvmclock_init(vm);
 	mmgrab(current->mm);
 	vm->mm = current->mm;

@@ -450,7 +450,7 @@ static void svm_init_vmcb(struct svm_vcpu *svm)
 	struct vmcb_control_area *c = &vmcb->control;
 	struct vmcb_save_area *save = &vmcb->save;
 	static const unsigned int intercepts[] = {
-		INTERCEPT_CR0_WRITE, INTERCEPT_CR4_WRITE,
+		INTERCEPT_CR0_WRITE, INTERCEPT_CR4_WRITE, INTERCEPT_CR8_WRITE,
 		INTERCEPT_INTR, INTERCEPT_NMI, INTERCEPT_SMI, INTERCEPT_INIT,
 		INTERCEPT_RDPMC, INTERCEPT_CPUID, INTERCEPT_INVD,
 		INTERCEPT_HLT, INTERCEPT_INVLPGA, INTERCEPT_IOIO_PROT,
@@ -736,6 +736,12 @@ static void svm_run(struct hvk_vcpu *vcpu, bool flush_tlb)
 	vmcb->save.rflags = vcpu->rflags |
 			    (svm->nmi_tf_set ? X86_EFLAGS_TF : 0);
 	vmcb->control.tsc_offset = READ_ONCE(vcpu->vm->tsc_offset);
+	/*
+	 * CR8 reads are V_TPR (APM Vol. 2, 15.21.2); writes are intercepted,
+	 * so that the core (and the LAPIC's TPR) always holds the value.
+	 */
+	vmcb->control.int_ctl = (vmcb->control.int_ctl & ~V_TPR_MASK) |
+				hvk_get_cr8(vcpu);
 
 	vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
 	/* A new ASID has no translations: that is the flush. */
@@ -961,7 +967,7 @@ static unsigned long *svm_modrm_gpr(struct hvk_vcpu *vcpu,
 	return &vcpu->regs[(insn->modrm & 7) | ((insn->rex & 1) << 3)];
 }
 
-/* Writes to CR0 and CR4: MOV to CR, and CLTS and LMSW for CR0 (15.8). */
+/* Writes to CR0, CR4 and CR8: MOV to CR, and CLTS and LMSW for CR0 (15.8). */
 static int svm_exit_cr_write(struct svm_vcpu *svm)
 {
 	struct hvk_vcpu *vcpu = &svm->vcpu;
@@ -1026,6 +1032,7 @@ typedef int (*svm_exit_handler)(struct svm_vcpu *svm);
 static const svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_WRITE_CR0]		= svm_exit_cr_write,
 	[SVM_EXIT_WRITE_CR4]		= svm_exit_cr_write,
+	[SVM_EXIT_WRITE_CR8]		= svm_exit_cr_write,
 	[SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR0 + 7]	= svm_exit_dr,
 	[SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR0 + 7]	= svm_exit_dr,
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_DB]	= svm_exit_reflect,

@@ -650,7 +650,7 @@ static int vmx_handle_cr(struct vmx_vcpu *vmx)
 		/* Only CR8 reads exit (CR3 is the guest's with EPT). */
 		if (cr != 8)
 			break;
-		*gpr = vcpu->cr8;
+		*gpr = hvk_get_cr8(vcpu);
 		vcpu->rip = next_rip;
 		return 1;
 	case CR_TYPE_CLTS:
