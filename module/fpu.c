@@ -50,12 +50,12 @@ void __init hvk_fpu_setup(void)
 		return;
 	hvk_host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
 	offered = hvk_host_xcr0 & HVK_XFEATURES;
-	/* AVX-512 needs AVX and all three of its components (13.3). */
+	/* AVX needs SSE; AVX-512 AVX and all three of its components (13.3). */
+	if (!(offered & XFEATURE_MASK_SSE))
+		offered &= ~XFEATURE_MASK_YMM;
 	if ((offered & HVK_XFEATURES_AVX512) != HVK_XFEATURES_AVX512 ||
 	    !(offered & XFEATURE_MASK_YMM))
 		offered &= ~HVK_XFEATURES_AVX512;
-	if (!(offered & XFEATURE_MASK_SSE))
-		offered &= ~XFEATURE_MASK_YMM;
 	hvk_offered_xcr0 = offered | XFEATURE_MASK_FP;
 }
 
