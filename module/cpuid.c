@@ -2,11 +2,14 @@
 /*
  * CPUID as the guest sees it: the host's answer, masked to the features hvk
  * virtualizes, with the hypervisor bit set.  Anything whose state hvk does
- * not switch or emulate yet (XSAVE and AVX, the local APIC, performance
- * counters, nested virtualization) is hidden, so that a guest never depends
- * on it.  Features whose MSRs hvk emulates (MTRR, PAT, MCE/MCA banks,
- * TSC_ADJUST, kvmclock) are offered; those that need the host CPU's own
- * (RDTSCP and RDPID with TSC_AUX, SPEC_CTRL and PRED_CMD) where it has them.
+ * not switch or emulate yet (the local APIC, performance counters, nested
+ * virtualization, XSAVE components other than those fpu.c offers) is
+ * hidden, so that a guest never depends on it.  Features whose MSRs hvk
+ * emulates (MTRR, PAT, MCE/MCA banks, TSC_ADJUST, kvmclock) are offered;
+ * those that need the host CPU's own (RDTSCP and RDPID with TSC_AUX,
+ * SPEC_CTRL and PRED_CMD) where it has them.  XSAVE and the AVX and AVX-512
+ * instructions are offered with their state components where the host has
+ * them: leaf 0xD lists those and their layout as the host's CPU has it.
  */
 #include <linux/bits.h>
 #include <linux/mm.h>
@@ -21,6 +24,7 @@
 #define C1_SSE3		BIT(0)
 #define C1_PCLMUL	BIT(1)
 #define C1_SSSE3	BIT(9)
+#define C1_FMA		BIT(12)
 #define C1_CX16		BIT(13)
 #define C1_PCID		BIT(17)
 #define C1_SSE41	BIT(19)
@@ -28,6 +32,10 @@
 #define C1_MOVBE	BIT(22)
 #define C1_POPCNT	BIT(23)
 #define C1_AES		BIT(25)
+#define C1_XSAVE	BIT(26)
+#define C1_OSXSAVE	BIT(27)
+#define C1_AVX		BIT(28)
+#define C1_F16C		BIT(29)
 #define C1_RDRAND	BIT(30)
 #define C1_HYPERVISOR	BIT(31)
 #define C1_X2APIC	BIT(21)
@@ -50,6 +58,20 @@
 #define B7_ALLOWED	(BIT(0) | BIT(3) | BIT(7) | BIT(8) | BIT(9) | BIT(18) | \
 			 BIT(19) | BIT(20) | BIT(23) | BIT(24) | BIT(29))
 #define B7_INVPCID	BIT(10)
+/*
+ * With the AVX state component: CPUID.7.0:EBX AVX2, ECX VAES and
+ * VPCLMULQDQ (VEX-encoded).  With the AVX-512 ones: EBX AVX512F, DQ, IFMA,
+ * PF, ER, CD, BW, VL; ECX VBMI, VBMI2, VNNI, BITALG, VPOPCNTDQ; EDX 4VNNIW,
+ * 4FMAPS, VP2INTERSECT, FP16.
+ */
+#define B7_AVX		BIT(5)
+#define C7_AVX		(BIT(9) | BIT(10))
+#define B7_AVX512	(BIT(16) | BIT(17) | BIT(21) | BIT(26) | BIT(27) | \
+			 BIT(28) | BIT(30) | BIT(31))
+#define C7_AVX512	(BIT(1) | BIT(6) | BIT(11) | BIT(12) | BIT(14))
+#define D7_AVX512	(BIT(2) | BIT(3) | BIT(8) | BIT(23))
+/* CPUID.0DH.1:EAX: XSAVEOPT (no XSAVEC, XGETBV with ECX=1, XSAVES). */
+#define AD1_XSAVEOPT	BIT(0)
 /* CPUID.7.0:ECX: UMIP; RDPID where it reaches the guest's TSC_AUX. */
 #define C7_ALLOWED	BIT(2)
 #define C7_RDPID	BIT(22)
@@ -72,7 +94,7 @@
 			 (D1_ALLOWED & (GENMASK(9, 0) | GENMASK(17, 12) |   \
 					BIT(23) | BIT(24))))
 
-#define MAX_BASIC_LEAF	0x7
+#define MAX_BASIC_LEAF	0xd
 #define MAX_EXT_LEAF	0x80000008
 
 /* The hypervisor leaves: KVM's signature and the features hvk has. */
@@ -87,12 +109,76 @@ static bool hvk_cpuid_rdtscp(void)
 	return hvk_has_tsc_aux() && hvk_vendor->rdtscp_in_guest();
 }
 
+/*
+ * CPUID.1:ECX and 7.0:EBX/ECX/EDX bits that need the offered XSAVE state,
+ * added to @regs where the host's answer @host has them.
+ */
+static void hvk_cpuid_xsave_bits(u32 leaf, u32 regs[4], const u32 host[4])
+{
+	u64 xcr0 = hvk_supported_xcr0();
+	u32 bits[4] = {};
+	u32 *b = &bits[1], *c = &bits[2], *d = &bits[3];
+	int i;
+
+	if (leaf == 1) {
+		if (xcr0)
+			*c |= C1_XSAVE;
+		if (xcr0 & XFEATURE_MASK_YMM)
+			*c |= C1_AVX | C1_FMA | C1_F16C;
+	} else {
+		if (xcr0 & XFEATURE_MASK_YMM) {
+			*b |= B7_AVX;
+			*c |= C7_AVX;
+		}
+		if (xcr0 & XFEATURE_MASK_AVX512) {
+			*b |= B7_AVX512;
+			*c |= C7_AVX512;
+			*d |= D7_AVX512;
+		}
+	}
+	for (i = 0; i < 4; i++)
+		regs[i] |= bits[i] & host[i];
+}
+
+/*
+ * Leaf 0xD (SDM Vol. 1, 13.2): subleaf 0 the offered components and the
+ * standard-format size for them (EBX follows the vCPU's XCR0, hvk_cpuid()),
+ * subleaf 1 XSAVEOPT, subleaves 2-63 each offered component's size and
+ * offset as the host's CPU has them (@regs holds the host's answer).
+ */
+static void hvk_cpuid_xsave_leaf(u32 subleaf, u32 regs[4])
+{
+	u64 xcr0 = hvk_supported_xcr0();
+
+	if (!xcr0 || subleaf >= 64 ||
+	    (subleaf >= 2 && !(xcr0 & BIT_ULL(subleaf)))) {
+		regs[0] = regs[1] = regs[2] = regs[3] = 0;
+		return;
+	}
+	switch (subleaf) {
+	case 0:
+		regs[0] = lower_32_bits(xcr0);
+		regs[3] = upper_32_bits(xcr0);
+		regs[1] = regs[2] = hvk_xsave_size(xcr0);
+		break;
+	case 1:
+		regs[0] &= AD1_XSAVEOPT;
+		regs[1] = regs[2] = regs[3] = 0;
+		break;
+	default:
+		/* User components only: ECX bit 0 (supervisor) is clear. */
+		regs[3] = 0;
+		break;
+	}
+}
+
 /* What hvk offers for @leaf.@subleaf, before any per-vCPU value. */
 static void hvk_cpuid_default(u32 leaf, u32 subleaf, u32 regs[4])
 {
 	u32 max_basic = min_t(u32, cpuid_eax(0), MAX_BASIC_LEAF);
 	u32 max_ext = min_t(u32, cpuid_eax(0x80000000), MAX_EXT_LEAF);
 	u32 *a = &regs[0], *b = &regs[1], *c = &regs[2], *d = &regs[3];
+	u32 host[4];
 
 	*a = *b = *c = *d = 0;
 	if (leaf == HV_LEAF_BASE) {
@@ -112,6 +198,7 @@ static void hvk_cpuid_default(u32 leaf, u32 subleaf, u32 regs[4])
 	    (leaf >= 0x80000000 && leaf > max_ext))
 		return;
 	cpuid_count(leaf, subleaf, a, b, c, d);
+	memcpy(host, regs, sizeof(host));
 
 	switch (leaf) {
 	case 0:
@@ -123,6 +210,7 @@ static void hvk_cpuid_default(u32 leaf, u32 subleaf, u32 regs[4])
 		*c &= C1_SSE3 | C1_PCLMUL | C1_SSSE3 | C1_CX16 | C1_PCID |
 		      C1_SSE41 | C1_SSE42 | C1_MOVBE | C1_POPCNT | C1_AES |
 		      C1_RDRAND;
+		hvk_cpuid_xsave_bits(1, regs, host);
 		*c |= C1_HYPERVISOR;
 		*d &= D1_ALLOWED;
 		break;
@@ -142,9 +230,13 @@ static void hvk_cpuid_default(u32 leaf, u32 subleaf, u32 regs[4])
 			*c &= C7_ALLOWED | (hvk_cpuid_rdtscp() ? C7_RDPID : 0);
 			*d &= boot_cpu_has(X86_FEATURE_MSR_SPEC_CTRL) ?
 			      D7_SPEC_CTRL : 0;
+			hvk_cpuid_xsave_bits(7, regs, host);
 		} else {
 			*a = *b = *c = *d = 0;
 		}
+		break;
+	case 0xd:
+		hvk_cpuid_xsave_leaf(subleaf, regs);
 		break;
 	case 0x80000000:
 		*a = max_ext;
@@ -170,13 +262,29 @@ static void hvk_cpuid_default(u32 leaf, u32 subleaf, u32 regs[4])
 
 static bool cpuid_has_subleaves(u32 leaf)
 {
-	return leaf == 4 || leaf == 7;
+	return leaf == 4 || leaf == 7 || leaf == 0xd;
+}
+
+/*
+ * Does KVM_GET_SUPPORTED_CPUID list @leaf.@sub?  Subleaf 0 of every leaf;
+ * leaf 4's until its null cache type; leaf 0xD's 1 and those of offered
+ * components (as KVM lists them).
+ */
+static bool hvk_supported_subleaf(u32 leaf, u32 sub, const u32 regs[4])
+{
+	if (!sub)
+		return true;
+	if (leaf == 4)
+		return regs[0] & 0x1f;
+	if (leaf == 0xd)
+		return sub == 1 || (hvk_supported_xcr0() & BIT_ULL(sub));
+	return false;
 }
 
 /*
  * The entries KVM_GET_SUPPORTED_CPUID reports: every basic, hypervisor and
- * extended leaf hvk answers, each subleaf of leaf 4 until its null type.
- * Returns how many were written, or -E2BIG if @max is too few.
+ * extended leaf hvk answers, with the subleaves hvk_supported_subleaf()
+ * picks.  Returns how many were written, or -E2BIG if @max is too few.
  */
 static int hvk_supported_cpuid(struct kvm_cpuid_entry2 *e, int max)
 {
@@ -193,7 +301,7 @@ static int hvk_supported_cpuid(struct kvm_cpuid_entry2 *e, int max)
 
 	for (r = 0; r < ARRAY_SIZE(ranges); r++) {
 		for (leaf = ranges[r][0]; leaf <= ranges[r][1]; leaf++) {
-			for (sub = 0;; sub++) {
+			for (sub = 0; sub < 64; sub++) {
 				u32 regs[4];
 
 				hvk_cpuid_default(leaf, sub, regs);
@@ -206,9 +314,12 @@ static int hvk_supported_cpuid(struct kvm_cpuid_entry2 *e, int max)
 					regs[3] |= D1_APIC;
 					regs[2] |= C1_X2APIC;
 				}
-				/* Leaf 4 ends with a null cache type. */
-				if (leaf == 4 && sub && !(regs[0] & 0x1f))
-					break;
+				if (!hvk_supported_subleaf(leaf, sub, regs)) {
+					/* Leaf 0xD skips components not offered. */
+					if (leaf != 0xd)
+						break;
+					continue;
+				}
 				if (n == max)
 					return -E2BIG;
 				e[n] = (struct kvm_cpuid_entry2) {
@@ -219,7 +330,7 @@ static int hvk_supported_cpuid(struct kvm_cpuid_entry2 *e, int max)
 				if (cpuid_has_subleaves(leaf))
 					e[n].flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
 				n++;
-				if (leaf != 4)
+				if (!cpuid_has_subleaves(leaf))
 					break;
 			}
 		}
@@ -267,6 +378,17 @@ cpuid_find(const struct kvm_cpuid_entry2 *table, unsigned int nent, u32 leaf,
 			return e;
 	}
 	return NULL;
+}
+
+/* XSAVE, and so CR4.OSXSAVE and XSETBV, where the vCPU's CPUID has it. */
+bool hvk_guest_has_xsave(struct hvk_vcpu *vcpu)
+{
+	u32 regs[4];
+
+	if (!hvk_supported_xcr0())
+		return false;
+	hvk_cpuid(vcpu, 1, 0, regs);
+	return regs[2] & C1_XSAVE;
 }
 
 bool hvk_guest_has_long_mode(const struct hvk_vcpu *vcpu)
@@ -355,32 +477,33 @@ void hvk_cpuid(struct hvk_vcpu *vcpu, u32 leaf, u32 subleaf, u32 regs[4])
 		if (leaf == 1)
 			regs[1] = (regs[1] & 0xffffff) | (vcpu->id << 24);
 		/* With the in-kernel LAPIC: x2APIC and its TSC-deadline timer. */
-		if (leaf == 1 && vcpu->lapic) {
+		if (leaf == 1 && vcpu->lapic)
 			regs[2] |= C1_X2APIC | C1_TSC_DEADLINE;
-			hvk_cpuid_apic_bit(vcpu, regs);
+	} else {
+		/* A leaf the table lacks reads as zeros. */
+		e = cpuid_find(vcpu->cpuid, vcpu->cpuid_nent, leaf, subleaf);
+		if (!e) {
+			regs[0] = regs[1] = regs[2] = regs[3] = 0;
+			return;
 		}
-		return;
+		regs[0] = e->eax;
+		regs[1] = e->ebx;
+		regs[2] = e->ecx;
+		regs[3] = e->edx;
 	}
-	/* A leaf the table lacks reads as zeros. */
-	e = cpuid_find(vcpu->cpuid, vcpu->cpuid_nent, leaf, subleaf);
-	if (!e) {
-		regs[0] = regs[1] = regs[2] = regs[3] = 0;
-		return;
-	}
-	regs[0] = e->eax;
-	regs[1] = e->ebx;
-	regs[2] = e->ecx;
-	regs[3] = e->edx;
 	/*
-	 * Bits that follow the vCPU's state: CPUID.1:ECX.OSXSAVE, and with
-	 * the in-kernel LAPIC, EDX.APIC (IA32_APIC_BASE.EN, SDM Vol. 3,
-	 * 11.4.3).
+	 * Bits that follow the vCPU's state: CPUID.1:ECX.OSXSAVE; with the
+	 * in-kernel LAPIC, EDX.APIC (IA32_APIC_BASE.EN, SDM Vol. 3, 11.4.3);
+	 * CPUID.(EAX=0DH,ECX=0):EBX, the XSAVE area size for the XCR0 in
+	 * effect (SDM Vol. 1, 13.2).
 	 */
 	if (leaf == 1) {
-		regs[2] &= ~BIT(27);
+		regs[2] &= ~C1_OSXSAVE;
 		if (hvk_vendor->get_cr(vcpu, 4) & X86_CR4_OSXSAVE)
-			regs[2] |= BIT(27);
+			regs[2] |= C1_OSXSAVE;
 		if (vcpu->lapic)
 			hvk_cpuid_apic_bit(vcpu, regs);
+	} else if (leaf == 0xd && subleaf == 0 && hvk_supported_xcr0()) {
+		regs[1] = hvk_xsave_size(vcpu->xcr0);
 	}
 }

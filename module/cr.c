@@ -28,7 +28,15 @@ static u64 hvk_cr4_allowed(void)
 		allowed |= X86_CR4_SMEP;
 	if (boot_cpu_has(X86_FEATURE_SMAP))
 		allowed |= X86_CR4_SMAP;
+	if (hvk_supported_xcr0())
+		allowed |= X86_CR4_OSXSAVE;
 	return allowed;
+}
+
+/* CR4 bits that also depend on the vCPU's own CPUID table: OSXSAVE. */
+static bool hvk_cr4_cpuid_ok(struct hvk_vcpu *vcpu, u64 cr4)
+{
+	return !(cr4 & X86_CR4_OSXSAVE) || hvk_guest_has_xsave(vcpu);
 }
 
 static u64 hvk_efer_allowed(void)
@@ -50,11 +58,11 @@ static bool cr0_self_consistent(u64 cr0)
 	return !(cr0 & X86_CR0_PG) || (cr0 & X86_CR0_PE);
 }
 
-bool hvk_sregs_valid(const struct hvk_vcpu *vcpu,
-		     const struct kvm_sregs *sregs)
+bool hvk_sregs_valid(struct hvk_vcpu *vcpu, const struct kvm_sregs *sregs)
 {
 	if (!cr0_self_consistent(sregs->cr0) ||
 	    (sregs->cr4 & ~hvk_cr4_allowed()) ||
+	    !hvk_cr4_cpuid_ok(vcpu, sregs->cr4) ||
 	    (sregs->efer & ~hvk_efer_allowed()))
 		return false;
 	/* Long mode only where the guest's CPUID has it, as KVM does. */
@@ -107,7 +115,7 @@ bool hvk_cr4_valid(struct hvk_vcpu *vcpu, u64 cr4)
 	u64 old = hvk_vendor->get_cr(vcpu, 4);
 	u64 efer = hvk_vendor->get_efer(vcpu);
 
-	if (cr4 & ~hvk_cr4_allowed())
+	if ((cr4 & ~hvk_cr4_allowed()) || !hvk_cr4_cpuid_ok(vcpu, cr4))
 		return false;
 	if ((efer & EFER_LMA) && !(cr4 & X86_CR4_PAE))
 		return false;

@@ -397,7 +397,8 @@ struct hvk_vcpu {
 
 	struct fpu_guest guest_fpu;		/* (o) */
 	u32 pkru;				/* (o) no PKU offered: 0 */
-	u64 xcr0;				/* (o) KVM_SET_XCRS' value */
+	u64 xcr0;				/* (o) XSETBV, KVM_SET_XCRS */
+	bool xcr0_loaded;			/* (o) in the hardware now */
 
 	/* KVM_SET_CPUID2's table; until it is set, hvk's default answers. */
 	bool cpuid_set;				/* (o) */
@@ -719,8 +720,20 @@ int hvk_get_supported_cpuid(struct kvm_cpuid2 __user *argp);
 int hvk_set_cpuid2(struct hvk_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
 int hvk_get_cpuid2(struct hvk_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
 bool hvk_guest_has_long_mode(const struct hvk_vcpu *vcpu);
+bool hvk_guest_has_xsave(struct hvk_vcpu *vcpu);
 
-/* fpu.c: KVM_GET/SET_FPU and KVM_GET/SET_XSAVE. */
+/*
+ * fpu.c: the XSAVE components offered, XSETBV, the guest's XCR0 around each
+ * entry (hvk_load_guest_xcr0() before, hvk_load_host_xcr0() after, both
+ * with interrupts off), KVM_GET/SET_FPU, KVM_GET/SET_XSAVE(2), XCRS.
+ */
+void hvk_fpu_setup(void);
+u64 hvk_supported_xcr0(void);
+u32 hvk_xsave_size(u64 xcr0);
+int hvk_xsave2_size(void);
+int hvk_handle_xsetbv(struct hvk_vcpu *vcpu, u64 next_rip);
+void hvk_load_guest_xcr0(struct hvk_vcpu *vcpu);
+void hvk_load_host_xcr0(struct hvk_vcpu *vcpu);
 int hvk_fpu_ioctl(struct hvk_vcpu *vcpu, unsigned int ioctl,
 		  void __user *argp);
 int hvk_xcrs_ioctl(struct hvk_vcpu *vcpu, struct kvm_xcrs __user *argp,
@@ -787,8 +800,7 @@ int hvk_clock_ioctl(struct hvk_vm *vm, struct kvm_clock_data __user *argp,
 		    bool set);
 
 /* cr.c: architectural checks shared by the ioctls and the exit handlers. */
-bool hvk_sregs_valid(const struct hvk_vcpu *vcpu,
-		     const struct kvm_sregs *sregs);
+bool hvk_sregs_valid(struct hvk_vcpu *vcpu, const struct kvm_sregs *sregs);
 bool hvk_cr0_valid(struct hvk_vcpu *vcpu, u64 cr0);
 bool hvk_cr4_valid(struct hvk_vcpu *vcpu, u64 cr4);
 bool hvk_efer_valid(struct hvk_vcpu *vcpu, u64 efer);

@@ -87,6 +87,7 @@ static int __init hvk_init(void)
 	r = hvk_vendor->setup();
 	if (r)
 		return r;
+	hvk_fpu_setup();
 	r = hvk_stats_init();
 	if (r) {
 		hvk_vendor->unsetup();

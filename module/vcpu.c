@@ -169,7 +169,9 @@ static int hvk_vcpu_enter_guest(struct hvk_vcpu *vcpu)
 	hvk_events_before_entry(vcpu);
 
 	hvk_exit_stats_entry(vcpu);
+	hvk_load_guest_xcr0(vcpu);
 	hvk_vendor->run(vcpu, flush);
+	hvk_load_host_xcr0(vcpu);
 	hvk_exit_stats_exit(vcpu);
 
 	if (vcpu->debug_tf_set) {
@@ -429,6 +431,7 @@ static long hvk_vcpu_do_ioctl(struct hvk_vcpu *vcpu, unsigned int ioctl,
 	case KVM_GET_FPU:
 	case KVM_SET_FPU:
 	case KVM_GET_XSAVE:
+	case KVM_GET_XSAVE2:
 	case KVM_SET_XSAVE:
 		return hvk_fpu_ioctl(vcpu, ioctl, argp);
 	case KVM_GET_XCRS:

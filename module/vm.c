@@ -68,6 +68,8 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 	case KVM_CAP_XSAVE:
 	case KVM_CAP_XCRS:
 		return boot_cpu_has(X86_FEATURE_XSAVE);
+	case KVM_CAP_XSAVE2:
+		return hvk_xsave2_size();
 	case KVM_CAP_NR_VCPUS:
 		return min_t(unsigned int, num_online_cpus(), HVK_MAX_VCPUS);
 	case KVM_CAP_MAX_VCPUS:

@@ -864,6 +864,15 @@ static int svm_exit_vmmcall(struct svm_vcpu *svm)
 	return hvk_handle_hypercall(&svm->vcpu, next);
 }
 
+static int svm_exit_xsetbv(struct svm_vcpu *svm)
+{
+	u64 next;
+
+	if (!svm_skip(svm, &next))
+		return 0;
+	return hvk_handle_xsetbv(&svm->vcpu, next);
+}
+
 static int svm_exit_invd(struct svm_vcpu *svm)
 {
 	u64 next;
@@ -1051,6 +1060,7 @@ static const svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_IOIO]			= svm_exit_io,
 	[SVM_EXIT_MSR]			= svm_exit_msr,
 	[SVM_EXIT_SHUTDOWN]		= svm_exit_shutdown,
+	[SVM_EXIT_XSETBV]		= svm_exit_xsetbv,
 	/* No nested virtualization or MONITOR/MWAIT: #UD. */
 	[SVM_EXIT_VMRUN]		= svm_inject_ud,
 	[SVM_EXIT_VMMCALL]		= svm_exit_vmmcall,
@@ -1062,7 +1072,6 @@ static const svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_INVLPGA]		= svm_inject_ud,
 	[SVM_EXIT_MONITOR]		= svm_inject_ud,
 	[SVM_EXIT_MWAIT]		= svm_inject_ud,
-	[SVM_EXIT_XSETBV]		= svm_inject_ud,
 	[SVM_EXIT_INVPCID]		= svm_inject_ud,
 };
 

@@ -572,6 +572,12 @@ static int vmx_handle_vmcall(struct vmx_vcpu *vmx)
 	return hvk_handle_hypercall(&vmx->vcpu, vmx_next_rip(vmx));
 }
 
+/* XSETBV always exits (SDM Vol. 3, 26.1.2). */
+static int vmx_handle_xsetbv(struct vmx_vcpu *vmx)
+{
+	return hvk_handle_xsetbv(&vmx->vcpu, vmx_next_rip(vmx));
+}
+
 /* No performance counters are offered: RDPMC is #GP. */
 static int vmx_handle_rdpmc(struct vmx_vcpu *vmx)
 {
@@ -715,6 +721,7 @@ static const vmx_exit_handler vmx_exit_handlers[] = {
 	[EXIT_REASON_WBINVD] = vmx_handle_wbinvd,
 	[EXIT_REASON_INVVPID] = vmx_inject_ud,
 	[EXIT_REASON_VMFUNC] = vmx_inject_ud,
+	[EXIT_REASON_XSETBV] = vmx_handle_xsetbv,
 };
 
 int vmx_handle_exit(struct hvk_vcpu *vcpu)
