@@ -525,7 +525,7 @@ int hvk_mmu_init(struct hvk_vm *vm)
 	struct hvk_mmu *mmu = &vm->mmu;
 	int r;
 
-	BUILD_BUG_ON(HVK_MMU_CACHE_PAGES < PT_MAX_LEVELS - 1);
+	BUILD_BUG_ON(PT_MAX_LEVELS - 1 > HVK_MMU_CACHE_PAGES);
 	if (WARN_ON_ONCE(fmt->levels < 4 || fmt->levels > PT_MAX_LEVELS ||
 			 fmt->max_leaf < 1 || fmt->max_leaf > 3))
 		return -EINVAL;
