@@ -74,6 +74,7 @@ static void hvk_vcpu_put(struct hvk_vcpu *vcpu)
 /* One entry into the guest and the handling of the exit that ends it. */
 static int hvk_vcpu_enter_guest(struct hvk_vcpu *vcpu)
 {
+	enum hvk_fastpath fast;
 	u64 rip, rflags;
 	bool flush;
 	int r;
@@ -112,10 +113,14 @@ static int hvk_vcpu_enter_guest(struct hvk_vcpu *vcpu)
 		vcpu->rflags |= X86_EFLAGS_TF;
 		vcpu->debug_tf_set = true;
 	}
-	hvk_events_before_entry(vcpu);
-
-	hvk_vendor->run(vcpu, flush);
-	vcpu->stat.exits++;
+	/* Exits the fast path completes enter the guest again at once. */
+	do {
+		hvk_events_before_entry(vcpu);
+		hvk_vendor->run(vcpu, flush);
+		vcpu->stat.exits++;
+		flush = false;
+		fast = hvk_exit_fastpath(vcpu);
+	} while (fast == HVK_FASTPATH_REENTER);
 
 	if (vcpu->debug_tf_set) {
 		vcpu->rflags &= ~X86_EFLAGS_TF;
@@ -127,6 +132,8 @@ static int hvk_vcpu_enter_guest(struct hvk_vcpu *vcpu)
 	WRITE_ONCE(vcpu->mode, HVK_OUTSIDE_GUEST_MODE);
 	local_irq_enable();
 	preempt_enable();
+	if (fast == HVK_FASTPATH_DONE)
+		return 1;
 
 	rip = vcpu->rip;
 	rflags = vcpu->rflags;
@@ -166,6 +173,7 @@ static int hvk_vcpu_run_loop(struct hvk_vcpu *vcpu)
 	if (READ_ONCE(run->HVK_IMMEDIATE_EXIT))
 		return -EINTR;
 
+	hvk_fastpath_reset(vcpu);
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, true);
 	for (;;) {
 		if (signal_pending(current)) {

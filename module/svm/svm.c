@@ -1015,6 +1015,60 @@ static int svm_exit_dr(struct svm_vcpu *svm)
 				 write, next);
 }
 
+/*
+ * The fast path (fastpath.c), interrupts off.  Without next-RIP the length
+ * comes from the instruction at RIP, which must still be the one that
+ * exited; anything that cannot be read without sleeping goes the slow way.
+ */
+static bool svm_fastpath(struct hvk_vcpu *vcpu)
+{
+	static const u8 cpuid[] = { 0x0f, 0xa2 }, rdmsr[] = { 0x0f, 0x32 },
+			wrmsr[] = { 0x0f, 0x30 }, vmmcall[] = { 0x0f, 0x01, 0xd9 };
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_control_area *c = &svm->vmcb->control;
+	const u8 *opcode;
+	unsigned int len, n;
+	u64 next;
+
+	/* hvk's single step over an NMI window, and the IRET it awaits. */
+	if (svm->nmi_singlestep || svm->awaiting_iret)
+		return false;
+	switch (c->exit_code) {
+	case SVM_EXIT_CPUID:
+		opcode = cpuid;
+		n = sizeof(cpuid);
+		break;
+	case SVM_EXIT_MSR:
+		opcode = c->exit_info_1 ? wrmsr : rdmsr;
+		n = sizeof(rdmsr);
+		break;
+	case SVM_EXIT_VMMCALL:
+		opcode = vmmcall;
+		n = sizeof(vmmcall);
+		break;
+	default:
+		return false;
+	}
+	if (svm_has_nrips) {
+		next = c->next_rip;
+	} else {
+		len = hvk_fast_insn_len(vcpu, opcode, n);
+		if (!len)
+			return false;
+		next = vcpu->rip + len;
+		if (hvk_cs_mode(vcpu) != 64)
+			next = (u32)next;
+	}
+	switch (c->exit_code) {
+	case SVM_EXIT_CPUID:
+		return hvk_handle_cpuid(vcpu, next);
+	case SVM_EXIT_MSR:
+		return hvk_fast_msr(vcpu, c->exit_info_1, next);
+	default:
+		return hvk_handle_hypercall(vcpu, next);
+	}
+}
+
 static int svm_exit_err(struct svm_vcpu *svm)
 {
 	/* VMEXIT_INVALID: the VMCB failed VMRUN's consistency checks. */
@@ -1111,6 +1165,7 @@ const struct hvk_vendor hvk_svm_vendor = {
 	.vcpu_load = svm_vcpu_load,
 	.vcpu_put = svm_vcpu_put,
 	.run = svm_run,
+	.fastpath = svm_fastpath,
 	.handle_exit = svm_handle_exit,
 	.get_sregs = svm_get_sregs,
 	.set_sregs = svm_set_sregs,

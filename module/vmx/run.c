@@ -680,6 +680,31 @@ static int vmx_handle_ept_misconfig(struct vmx_vcpu *vmx)
 				  vmx->exit_gpa);
 }
 
+/*
+ * The fast path (fastpath.c), interrupts off: VM exits for instructions
+ * give their length (SDM Vol. 3, 28.2.5).
+ */
+bool vmx_fastpath(struct hvk_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	if (vmx->broken || vmx->fail ||
+	    (vmx->exit_reason & VMX_EXIT_REASONS_FAILED_VMENTRY))
+		return false;
+	switch ((u16)vmx->exit_reason) {
+	case EXIT_REASON_CPUID:
+		return hvk_handle_cpuid(vcpu, vmx_next_rip(vmx));
+	case EXIT_REASON_MSR_READ:
+		return hvk_fast_msr(vcpu, false, vmx_next_rip(vmx));
+	case EXIT_REASON_MSR_WRITE:
+		return hvk_fast_msr(vcpu, true, vmx_next_rip(vmx));
+	case EXIT_REASON_VMCALL:
+		return hvk_handle_hypercall(vcpu, vmx_next_rip(vmx));
+	default:
+		return false;
+	}
+}
+
 typedef int (*vmx_exit_handler)(struct vmx_vcpu *vmx);
 
 static const vmx_exit_handler vmx_exit_handlers[] = {
