@@ -17,12 +17,19 @@
  */
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/uaccess.h>
 #include <asm/processor-flags.h>
 
 #include "hvk.h"
 
-/* Nothing but the instruction itself is to be done for this exit. */
-static bool hvk_fastpath_allowed(struct hvk_vcpu *vcpu)
+/*
+ * No debugger, no TF, no event to inject or wait for: nothing but the
+ * instruction is to be done for an exit, and an entry arms no event and
+ * opens no window (hvk_events_before_entry()), so that the next entry
+ * needs no preparation either: VM exits clear VMX's injection field, and
+ * SVM's EVENTINJ was left empty.
+ */
+bool hvk_fastpath_allowed(struct hvk_vcpu *vcpu)
 {
 	const struct hvk_events *e = &vcpu->events;
 
@@ -46,106 +53,117 @@ enum hvk_fastpath hvk_exit_fastpath(struct hvk_vcpu *vcpu)
 {
 	if (!hvk_fastpath_allowed(vcpu) || !hvk_vendor->fastpath(vcpu))
 		return HVK_FASTPATH_NONE;
-	/* What hvk_instruction_done() does when neither TF nor a debugger. */
-	hvk_vendor->end_instruction(vcpu);
 	if (hvk_fastpath_work_pending(vcpu))
 		return HVK_FASTPATH_DONE;
 	return HVK_FASTPATH_REENTER;
-}
-
-/* Do @len bytes at the user address @hva still read as @bytes? */
-static bool hvk_fast_same(unsigned long hva, const void *bytes,
-			  unsigned int len)
-{
-	u8 now[15];
-	bool same;
-
-	pagefault_disable();
-	same = !__copy_from_user_inatomic(now, (void __user *)hva, len) &&
-	       !memcmp(now, bytes, len);
-	pagefault_enable();
-	return same;
 }
 
 /*
  * Is the cached fetch still what a walk and a decode would give?  The walk
  * is a function of the paging registers, the access and the entries it
  * reads, the decode of the mode and the bytes: if none changed, neither did
- * the length.  The memslot generation vouches for the host addresses.
+ * the length.  The memslot generation vouches for the host addresses, which
+ * passed access_ok() when the cache was filled: single loads, no page
+ * faulted in.
  */
 static bool hvk_fetch_cache_hit(struct hvk_vcpu *vcpu,
-				const struct hvk_fetch_cache *key)
+				const struct hvk_fetch_key *key)
 {
 	const struct hvk_fetch_cache *c = &vcpu->fetch_cache;
 	unsigned int i;
+	u64 now64;
+	u32 now32;
+	u8 now8;
 
-	if (!c->valid || c->slots_gen != vcpu->vm->slots_gen ||
-	    c->la != key->la || c->mode != key->mode ||
-	    c->access != key->access || c->cr0 != key->cr0 ||
-	    c->cr3 != key->cr3 || c->cr4 != key->cr4 || c->efer != key->efer)
+	if (!c->valid || c->slots_gen != READ_ONCE(vcpu->vm->slots_gen) ||
+	    memcmp(&c->key, key, sizeof(*key)))
 		return false;
+	pagefault_disable();
+	__uaccess_begin_nospec();
 	for (i = 0; i < c->walk.n; i++) {
-		u64 val = c->walk.ptes[i].val;
-
-		if (!hvk_fast_same(c->walk.ptes[i].hva, &val,
-				   c->walk.ptes[i].size))
-			return false;
+		if (c->walk.ptes[i].size == 8) {
+			unsafe_get_user(now64,
+					(u64 __user *)c->walk.ptes[i].hva, fail);
+		} else {
+			unsafe_get_user(now32,
+					(u32 __user *)c->walk.ptes[i].hva, fail);
+			now64 = now32;
+		}
+		if (now64 != c->walk.ptes[i].val)
+			goto fail;
 	}
-	return hvk_fast_same(c->insn_hva, c->bytes, c->len);
+	for (i = 0; i < c->len; i++) {
+		unsafe_get_user(now8, (u8 __user *)c->insn_hva + i, fail);
+		if (now8 != c->bytes[i])
+			goto fail;
+	}
+	user_access_end();
+	pagefault_enable();
+	/* No slot changed while the loads ran (see hvk_fast_insn_len()). */
+	smp_rmb();
+	return c->slots_gen == READ_ONCE(vcpu->vm->slots_gen);
+fail:
+	user_access_end();
+	pagefault_enable();
+	return false;
 }
 
 /* Walk and decode, with interrupts off; fill the cache.  0 if it cannot. */
 static unsigned int hvk_fetch_decode(struct hvk_vcpu *vcpu,
-				     struct hvk_fetch_cache *key)
+				     const struct hvk_fetch_key *key)
 {
 	struct hvk_fetch_cache *c = &vcpu->fetch_cache;
 	struct hvk_insn insn;
-	unsigned int first;
+	unsigned int first, i;
 	u32 pferr;
 	u64 gpa;
 
 	c->valid = false;
 	/* An instruction that crosses a page is left to the slow path. */
-	first = min_t(unsigned int, sizeof(key->bytes),
+	first = min_t(unsigned int, sizeof(c->bytes),
 		      PAGE_SIZE - offset_in_page(key->la));
 	if (hvk_gva_to_gpa_atomic(vcpu, key->la, key->access, &gpa, &pferr,
-				  &key->walk) ||
-	    hvk_read_guest_atomic(vcpu->vm, gpa, key->bytes, first,
-				  &key->insn_hva) ||
-	    hvk_insn_decode(&insn, key->bytes, first, key->mode))
+				  &c->walk) ||
+	    hvk_read_guest_atomic(vcpu->vm, gpa, c->bytes, first,
+				  &c->insn_hva) ||
+	    hvk_insn_decode(&insn, c->bytes, first, key->mode))
 		return 0;
-	key->len = insn.len;
-	key->slots_gen = vcpu->vm->slots_gen;
-	key->valid = true;
-	*c = *key;
+	for (i = 0; i < c->walk.n; i++)
+		if (!access_ok((void __user *)c->walk.ptes[i].hva, 8))
+			return 0;
+	if (!access_ok((void __user *)c->insn_hva, insn.len))
+		return 0;
+	c->key = *key;
+	c->len = insn.len;
+	c->slots_gen = vcpu->vm->slots_gen;
+	c->valid = true;
 	return insn.len;
 }
 
-unsigned int hvk_fast_insn_len(struct hvk_vcpu *vcpu, const u8 *opcode,
-			       unsigned int opcode_len)
+unsigned int hvk_fast_insn_len(struct hvk_vcpu *vcpu,
+			       const struct hvk_fetch_key *key,
+			       const u8 *opcode, unsigned int opcode_len)
 {
 	struct hvk_fetch_cache *c = &vcpu->fetch_cache;
-	struct hvk_fetch_cache key;
-	struct kvm_segment cs;
-	unsigned int len = 0;
+	unsigned int len;
 
-	hvk_vendor->get_segment(vcpu, &cs, HVK_SREG_CS);
-	key.efer = hvk_vendor->get_efer(vcpu);
-	key.mode = (key.efer & EFER_LMA) && cs.l ? 64 : cs.db ? 32 : 16;
-	/* In 64-bit mode CS has no base (SDM Vol. 3, 3.4.4). */
-	key.la = key.mode == 64 ? vcpu->rip : (u32)(cs.base + vcpu->rip);
-	key.access = HVK_PF_FETCH | hvk_cpl_access(vcpu);
-	key.cr0 = hvk_vendor->get_cr(vcpu, 0);
-	key.cr3 = hvk_vendor->get_cr(vcpu, 3);
-	key.cr4 = hvk_vendor->get_cr(vcpu, 4);
-
-	if (!down_read_trylock(&vcpu->vm->slots_lock))
-		return 0;
-	if (hvk_fetch_cache_hit(vcpu, &key))
+	/*
+	 * A hit needs no slots_lock: a slot is deleted or moved only after
+	 * its mappings are zapped, and the zap waits for every vCPU in guest
+	 * mode, this one included, to take its request with interrupts on
+	 * (hvk_vm_request_all()).  So the slots the cache read stay until
+	 * this vCPU leaves the fast path; a slot update without a zap (no
+	 * page of it mapped) shows as a new slots_gen, checked before and
+	 * after the loads.  A miss reads the slots themselves.
+	 */
+	if (hvk_fetch_cache_hit(vcpu, key)) {
 		len = c->len;
-	else
-		len = hvk_fetch_decode(vcpu, &key);
-	up_read(&vcpu->vm->slots_lock);
+	} else {
+		if (!down_read_trylock(&vcpu->vm->slots_lock))
+			return 0;
+		len = hvk_fetch_decode(vcpu, key);
+		up_read(&vcpu->vm->slots_lock);
+	}
 	/*
 	 * The bytes must be the instruction that exits, not one the guest
 	 * (another vCPU) wrote there since.

@@ -316,19 +316,27 @@ struct hvk_walk_record {
 };
 
 /*
+ * What the length of the instruction at RIP depends on, besides memory: its
+ * linear address, the paging registers, the access (fetch, CPL) and the
+ * code size.  The backend reads them from the VMCB (fastpath.c).
+ */
+struct hvk_fetch_key {
+	u64 la;				/* CS.base + RIP */
+	u64 cr0, cr3, cr4, efer;
+	u32 access;			/* HVK_PF_FETCH and the CPL's */
+	int mode;			/* 16, 32, 64 */
+};
+
+/*
  * The exit fast path's last instruction fetch (fastpath.c): the length of
  * the instruction at a linear RIP, and everything that length depends on,
- * so that the next exit there can check it with a few reads instead of a
+ * so that the next exit there can check it with a few loads instead of a
  * page walk and a decode.  Valid within one KVM_RUN and one memslot layout.
  */
 struct hvk_fetch_cache {
 	bool valid;
 	u64 slots_gen;			/* vm->slots_gen when filled */
-	/* The translation's inputs. */
-	u64 la;				/* CS.base + RIP */
-	u64 cr0, cr3, cr4, efer;
-	u32 access;			/* HVK_PF_FETCH and the CPL's */
-	int mode;			/* 16, 32, 64 */
+	struct hvk_fetch_key key;
 	struct hvk_walk_record walk;	/* the entries the walk read */
 	unsigned long insn_hva;		/* where the instruction was read */
 	u8 len;
@@ -463,7 +471,8 @@ struct hvk_vendor {
 	 * The exit fast path (fastpath.c), right after ->run with interrupts
 	 * still off: handle the exit if it is one that needs neither
 	 * sleeping nor user space (CPUID, VMCALL, plain MSRs) and return
-	 * true with RIP past the instruction; else return false having
+	 * true with the instruction completed (RIP past it, the interrupt
+	 * shadow ended as ->end_instruction does); else return false having
 	 * changed nothing, and ->handle_exit gets the exit.
 	 */
 	bool (*fastpath)(struct hvk_vcpu *vcpu);
@@ -597,6 +606,7 @@ enum hvk_fastpath {
 	HVK_FASTPATH_DONE,	/* handled; back through the run loop */
 	HVK_FASTPATH_REENTER,	/* handled; enter the guest again at once */
 };
+bool hvk_fastpath_allowed(struct hvk_vcpu *vcpu);
 enum hvk_fastpath hvk_exit_fastpath(struct hvk_vcpu *vcpu);
 /* At each KVM_RUN: ioctls may have changed what cached fetches assume. */
 static inline void hvk_fastpath_reset(struct hvk_vcpu *vcpu)
@@ -605,11 +615,13 @@ static inline void hvk_fastpath_reset(struct hvk_vcpu *vcpu)
 }
 /*
  * For the backends' ->fastpath: the length of the instruction at CS:RIP
- * if it is the one the exit names (@opcode, @opcode_len bytes after any
- * prefixes), read with interrupts off; 0 if it cannot be told so.
+ * (@key describes where and how it is fetched) if it is the one the exit
+ * names (@opcode, @opcode_len bytes after any prefixes), read with
+ * interrupts off; 0 if it cannot be told so.
  */
-unsigned int hvk_fast_insn_len(struct hvk_vcpu *vcpu, const u8 *opcode,
-			       unsigned int opcode_len);
+unsigned int hvk_fast_insn_len(struct hvk_vcpu *vcpu,
+			       const struct hvk_fetch_key *key,
+			       const u8 *opcode, unsigned int opcode_len);
 bool hvk_fast_msr(struct hvk_vcpu *vcpu, bool write, u64 next_rip);
 /* Code segment size: 16, 32 or 64. */
 int hvk_cs_mode(struct hvk_vcpu *vcpu);

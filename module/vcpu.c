@@ -76,7 +76,7 @@ static int hvk_vcpu_enter_guest(struct hvk_vcpu *vcpu)
 {
 	enum hvk_fastpath fast;
 	u64 rip, rflags;
-	bool flush;
+	bool flush, quiet;
 	int r;
 
 	preempt_disable();
@@ -113,13 +113,18 @@ static int hvk_vcpu_enter_guest(struct hvk_vcpu *vcpu)
 		vcpu->rflags |= X86_EFLAGS_TF;
 		vcpu->debug_tf_set = true;
 	}
-	/* Exits the fast path completes enter the guest again at once. */
+	/*
+	 * Exits the fast path completes enter the guest again at once; it
+	 * takes only those of an entry that had no event to arm, so that
+	 * the next one has none either (fastpath.c).
+	 */
+	quiet = hvk_fastpath_allowed(vcpu);
+	hvk_events_before_entry(vcpu);
 	do {
-		hvk_events_before_entry(vcpu);
 		hvk_vendor->run(vcpu, flush);
 		vcpu->stat.exits++;
 		flush = false;
-		fast = hvk_exit_fastpath(vcpu);
+		fast = quiet ? hvk_exit_fastpath(vcpu) : HVK_FASTPATH_NONE;
 	} while (fast == HVK_FASTPATH_REENTER);
 
 	if (vcpu->debug_tf_set) {

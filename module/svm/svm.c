@@ -1016,6 +1016,30 @@ static int svm_exit_dr(struct svm_vcpu *svm)
 }
 
 /*
+ * Where and how the instruction at RIP is fetched, straight from the VMCB:
+ * what svm_get_segment(), svm_get_cr(), svm_get_efer() and the CPL (SS.DPL,
+ * as hvk_cpl_access()) give, without building whole segments.
+ */
+static void svm_fetch_key(struct svm_vcpu *svm, struct hvk_fetch_key *key)
+{
+	const struct vmcb_save_area *save = &svm->vmcb->save;
+	u16 cs = save->cs.attrib;
+	u8 dpl = (save->ss.attrib & SVM_SELECTOR_DPL_MASK) >>
+		 SVM_SELECTOR_DPL_SHIFT;
+
+	key->efer = save->efer & ~EFER_SVME;
+	key->cr0 = save->cr0;
+	key->cr3 = save->cr3;
+	key->cr4 = save->cr4;
+	key->mode = (key->efer & EFER_LMA) && (cs & SVM_SELECTOR_L_MASK) ? 64 :
+		    cs & SVM_SELECTOR_DB_MASK ? 32 : 16;
+	/* In 64-bit mode CS has no base (SDM Vol. 3, 3.4.4). */
+	key->la = key->mode == 64 ? svm->vcpu.rip :
+				    (u32)(save->cs.base + svm->vcpu.rip);
+	key->access = HVK_PF_FETCH | (dpl == 3 ? HVK_PF_USER : 0);
+}
+
+/*
  * The fast path (fastpath.c), interrupts off.  Without next-RIP the length
  * comes from the instruction at RIP, which must still be the one that
  * exited; anything that cannot be read without sleeping goes the slow way.
@@ -1026,6 +1050,7 @@ static bool svm_fastpath(struct hvk_vcpu *vcpu)
 			wrmsr[] = { 0x0f, 0x30 }, vmmcall[] = { 0x0f, 0x01, 0xd9 };
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb_control_area *c = &svm->vmcb->control;
+	struct hvk_fetch_key key;
 	const u8 *opcode;
 	unsigned int len, n;
 	u64 next;
@@ -1052,21 +1077,28 @@ static bool svm_fastpath(struct hvk_vcpu *vcpu)
 	if (svm_has_nrips) {
 		next = c->next_rip;
 	} else {
-		len = hvk_fast_insn_len(vcpu, opcode, n);
+		svm_fetch_key(svm, &key);
+		len = hvk_fast_insn_len(vcpu, &key, opcode, n);
 		if (!len)
 			return false;
 		next = vcpu->rip + len;
-		if (hvk_cs_mode(vcpu) != 64)
+		if (key.mode != 64)
 			next = (u32)next;
 	}
 	switch (c->exit_code) {
 	case SVM_EXIT_CPUID:
-		return hvk_handle_cpuid(vcpu, next);
+		hvk_handle_cpuid(vcpu, next);
+		break;
 	case SVM_EXIT_MSR:
-		return hvk_fast_msr(vcpu, c->exit_info_1, next);
+		if (!hvk_fast_msr(vcpu, c->exit_info_1, next))
+			return false;
+		break;
 	default:
-		return hvk_handle_hypercall(vcpu, next);
+		hvk_handle_hypercall(vcpu, next);
+		break;
 	}
+	svm_end_instruction(vcpu);
+	return true;
 }
 
 static int svm_exit_err(struct svm_vcpu *svm)

@@ -693,16 +693,23 @@ bool vmx_fastpath(struct hvk_vcpu *vcpu)
 		return false;
 	switch ((u16)vmx->exit_reason) {
 	case EXIT_REASON_CPUID:
-		return hvk_handle_cpuid(vcpu, vmx_next_rip(vmx));
+		hvk_handle_cpuid(vcpu, vmx_next_rip(vmx));
+		break;
 	case EXIT_REASON_MSR_READ:
-		return hvk_fast_msr(vcpu, false, vmx_next_rip(vmx));
 	case EXIT_REASON_MSR_WRITE:
-		return hvk_fast_msr(vcpu, true, vmx_next_rip(vmx));
+		if (!hvk_fast_msr(vcpu, (u16)vmx->exit_reason ==
+					EXIT_REASON_MSR_WRITE,
+				  vmx_next_rip(vmx)))
+			return false;
+		break;
 	case EXIT_REASON_VMCALL:
-		return hvk_handle_hypercall(vcpu, vmx_next_rip(vmx));
+		hvk_handle_hypercall(vcpu, vmx_next_rip(vmx));
+		break;
 	default:
 		return false;
 	}
+	vmx_end_instruction(vcpu);
+	return true;
 }
 
 typedef int (*vmx_exit_handler)(struct vmx_vcpu *vmx);
