@@ -104,7 +104,6 @@
 	"	movq %rax, " VM_STR(RESULT_GPA) " + " #slot "\n"
 
 #define BENCH_GUEST(name, setup, prep, exit)				\
-GUEST_CODE_DECLARE(name);						\
 asm(GUEST_CODE_BEGIN(name, ".code64")					\
 	setup "\n"							\
 "	movq " VM_STR(PARAM_WARMUP) ", %r15\n"				\
@@ -132,6 +131,18 @@ GUEST_CODE_END(name))
 	"84:	sti\n	hlt\n	cli\n"					\
 	"	cmpb $0, " VM_STR(FLAG_PONG) "\n	je 84b\n"		\
 	"	movb $0, " VM_STR(FLAG_PONG) "\n"
+
+GUEST_CODE_DECLARE(g_cpuid);
+GUEST_CODE_DECLARE(g_vmcall);
+GUEST_CODE_DECLARE(g_vmmcall);
+GUEST_CODE_DECLARE(g_rdmsr);
+GUEST_CODE_DECLARE(g_wrmsr);
+GUEST_CODE_DECLARE(g_pio_kernel);
+GUEST_CODE_DECLARE(g_pio_user);
+GUEST_CODE_DECLARE(g_mmio_user);
+GUEST_CODE_DECLARE(g_hlt_timer);
+GUEST_CODE_DECLARE(g_self_ipi);
+GUEST_CODE_DECLARE(g_ipi);
 
 BENCH_GUEST(g_cpuid, "", "xorl %eax, %eax", "cpuid");
 BENCH_GUEST(g_vmcall, "", "movl $1, %eax", "vmcall");
@@ -245,6 +256,8 @@ static struct bench benches[] = {
 	{ "ipi", g_ipi_start, g_ipi_end, NEED_IRQCHIP | NEED_PEER },
 	{ "first_touch", g_first_touch_start, g_first_touch_end, NEED_TOUCH },
 };
+
+#define N_BENCHES	(sizeof(benches) / sizeof(benches[0]))
 
 static const char *dev_name;	/* "hvk", "kvm": basename of the device */
 static uint64_t iterations = 1000;
@@ -571,7 +584,7 @@ static void usage(void)
 
 	fprintf(stderr, "usage: exit_bench [-d DEV] [-n N] [-c FILE] [NAME...]\n"
 			"names:");
-	for (i = 0; i < sizeof(benches) / sizeof(benches[0]); i++)
+	for (i = 0; i < N_BENCHES; i++)
 		fprintf(stderr, " %s", benches[i].name);
 	fprintf(stderr, "\n");
 	exit(2);
@@ -605,10 +618,10 @@ int main(int argc, char **argv)
 	for (i = optind; i < (size_t)argc; i++) {
 		size_t j;
 
-		for (j = 0; j < sizeof(benches) / sizeof(benches[0]); j++)
+		for (j = 0; j < N_BENCHES; j++)
 			if (!strcmp(argv[i], benches[j].name))
 				break;
-		if (j == sizeof(benches) / sizeof(benches[0]))
+		if (j == N_BENCHES)
 			usage();
 	}
 	snprintf(dev_copy, sizeof(dev_copy), "%s", hvk_dev_path());
@@ -621,7 +634,7 @@ int main(int argc, char **argv)
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	for (i = 0; i < sizeof(benches) / sizeof(benches[0]); i++) {
+	for (i = 0; i < N_BENCHES; i++) {
 		struct bench *b = &benches[i];
 		const char *why = "";
 		double cycles = 0;
