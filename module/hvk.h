@@ -473,7 +473,8 @@ struct hvk_vendor {
 	 * sleeping nor user space (CPUID, VMCALL, plain MSRs) and return
 	 * true with the instruction completed (RIP past it, the interrupt
 	 * shadow ended as ->end_instruction does); else return false having
-	 * changed nothing, and ->handle_exit gets the exit.
+	 * changed nothing, and ->handle_exit gets the exit.  NULL: none
+	 * (VMX for now: with it, events_test's NMI test hung on Bochs).
 	 */
 	bool (*fastpath)(struct hvk_vcpu *vcpu);
 	/* Handle the exit ->run returned from; may sleep [loaded]. */

@@ -118,7 +118,7 @@ static int hvk_vcpu_enter_guest(struct hvk_vcpu *vcpu)
 	 * takes only those of an entry that had no event to arm, so that
 	 * the next one has none either (fastpath.c).
 	 */
-	quiet = hvk_fastpath_allowed(vcpu);
+	quiet = hvk_vendor->fastpath && hvk_fastpath_allowed(vcpu);
 	hvk_events_before_entry(vcpu);
 	do {
 		hvk_vendor->run(vcpu, flush);

@@ -361,7 +361,7 @@ static void vmx_event_from_info(struct vmx_vcpu *vmx, u32 info, u32 error_code,
 	};
 }
 
-/* Exits whose handlers need the instruction length only (the fast path's). */
+/* Exits whose handlers need the instruction length only. */
 static bool vmx_exit_needs_len_only(u32 exit_reason)
 {
 	switch (exit_reason) {
@@ -705,38 +705,6 @@ static int vmx_handle_ept_misconfig(struct vmx_vcpu *vmx)
 	WARN_ONCE(1, "hvk: EPT misconfiguration at GPA %#llx\n", vmx->exit_gpa);
 	return hvk_exit_unhandled(&vmx->vcpu, vmx->exit_reason, 0,
 				  vmx->exit_gpa);
-}
-
-/*
- * The fast path (fastpath.c), interrupts off: VM exits for instructions
- * give their length (SDM Vol. 3, 28.2.5).
- */
-bool vmx_fastpath(struct hvk_vcpu *vcpu)
-{
-	struct vmx_vcpu *vmx = to_vmx(vcpu);
-
-	if (vmx->broken || vmx->fail ||
-	    (vmx->exit_reason & VMX_EXIT_REASONS_FAILED_VMENTRY))
-		return false;
-	switch ((u16)vmx->exit_reason) {
-	case EXIT_REASON_CPUID:
-		hvk_handle_cpuid(vcpu, vmx_next_rip(vmx));
-		break;
-	case EXIT_REASON_MSR_READ:
-	case EXIT_REASON_MSR_WRITE:
-		if (!hvk_fast_msr(vcpu, (u16)vmx->exit_reason ==
-					EXIT_REASON_MSR_WRITE,
-				  vmx_next_rip(vmx)))
-			return false;
-		break;
-	case EXIT_REASON_VMCALL:
-		hvk_handle_hypercall(vcpu, vmx_next_rip(vmx));
-		break;
-	default:
-		return false;
-	}
-	vmx_end_instruction(vcpu);
-	return true;
 }
 
 typedef int (*vmx_exit_handler)(struct vmx_vcpu *vmx);

@@ -743,7 +743,6 @@ const struct hvk_vendor hvk_vmx_vendor = {
 	.vcpu_load = vmx_vcpu_load,
 	.vcpu_put = vmx_vcpu_put,
 	.run = vmx_run,
-	.fastpath = vmx_fastpath,
 	.handle_exit = vmx_handle_exit,
 	.get_sregs = vmx_get_sregs,
 	.set_sregs = vmx_set_sregs,

@@ -179,7 +179,6 @@ void vmx_set_efer(struct hvk_vcpu *vcpu, u64 efer);
 int vmx_run_setup(void);
 void vmx_run_unsetup(void);
 void vmx_run(struct hvk_vcpu *vcpu, bool flush_tlb);
-bool vmx_fastpath(struct hvk_vcpu *vcpu);
 int vmx_handle_exit(struct hvk_vcpu *vcpu);
 void vmx_set_cr2(struct hvk_vcpu *vcpu, u64 cr2);
 void vmx_inject_event(struct hvk_vcpu *vcpu, const struct hvk_event *ev);
