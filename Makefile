@@ -8,6 +8,7 @@
 #                        run guests on it
 #   make check           the test suite on both emulated machines
 #   make bench-mmu [EMU=vmx]  second-level paging figures, hvk next to KVM
+#   make bench [EMU=vmx]      VM-exit round trips (exit_bench), hvk next to KVM
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -48,10 +49,13 @@ check:
 bench-mmu:
 	$(VM)/bench-mmu $(EMU)
 
+bench:
+	$(VM)/bench-exits $(EMU)
+
 clean:
 	rm -rf build
 	find . -path ./build -prune -o \( -name '*.o' -o -name '*.ko' -o -name '.*.cmd' \
 		-o -name '*.mod' -o -name '*.mod.c' -o -name modules.order \
 		-o -name Module.symvers \) -print0 | xargs -0 rm -f
 
-.PHONY: all modules install deps vm-artifacts setup demo check bench-mmu clean
+.PHONY: all modules install deps vm-artifacts setup demo check bench bench-mmu clean

@@ -165,6 +165,8 @@ struct hvk_vm {
 	/* Memslots: written under slots_lock for write, read under read. */
 	struct rw_semaphore slots_lock;
 	struct hvk_memslot slots[HVK_NR_MEMSLOTS];
+	/* Changes with every slot update: host addresses may have moved. */
+	u64 slots_gen;				/* (l: slots_lock, mmu.lock) */
 
 	struct hvk_mmu mmu;
 	/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 flags (KVM_DIRTY_LOG_*). */
@@ -342,6 +344,44 @@ struct hvk_events {
 	struct hvk_event injecting;	/* what this entry injects */
 };
 
+/* The paging-structure entries one guest page walk read (walk_vcpu.c). */
+struct hvk_walk_record {
+	unsigned int n;
+	struct {
+		unsigned long hva;	/* where in the VM's memory */
+		u64 val;
+		u8 size;		/* 4 or 8 */
+	} ptes[5];
+};
+
+/*
+ * What the length of the instruction at RIP depends on, besides memory: its
+ * linear address, the paging registers, the access (fetch, CPL) and the
+ * code size.  The backend reads them from the VMCB (fastpath.c).
+ */
+struct hvk_fetch_key {
+	u64 la;				/* CS.base + RIP */
+	u64 cr0, cr3, cr4, efer;
+	u32 access;			/* HVK_PF_FETCH and the CPL's */
+	int mode;			/* 16, 32, 64 */
+};
+
+/*
+ * The exit fast path's last instruction fetch (fastpath.c): the length of
+ * the instruction at a linear RIP, and everything that length depends on,
+ * so that the next exit there can check it with a few loads instead of a
+ * page walk and a decode.  Valid within one KVM_RUN and one memslot layout.
+ */
+struct hvk_fetch_cache {
+	bool valid;
+	u64 slots_gen;			/* vm->slots_gen when filled */
+	struct hvk_fetch_key key;
+	struct hvk_walk_record walk;	/* the entries the walk read */
+	unsigned long insn_hva;		/* where the instruction was read */
+	u8 len;
+	u8 bytes[15];
+};
+
 struct hvk_vcpu {
 	struct hvk_vm *vm;			/* (i) */
 	unsigned int id;			/* (i) */
@@ -405,6 +445,8 @@ struct hvk_vcpu {
 	struct kvm_cpuid_entry2 *cpuid;		/* (o) */
 	unsigned int cpuid_nent;		/* (o) */
 	bool ran;				/* (o) KVM_RUN entered the guest */
+
+	struct hvk_fetch_cache fetch_cache;	/* (o) fastpath.c */
 
 	char stats_id[HVK_STATS_NAME_SIZE];	/* (i) "hvk-<pid>/vcpu-<id>" */
 	struct hvk_vcpu_stat stat;
@@ -483,6 +525,16 @@ struct hvk_vendor {
 	 * hvk_event_delivery_done().
 	 */
 	void (*run)(struct hvk_vcpu *vcpu, bool flush_tlb);
+	/*
+	 * The exit fast path (fastpath.c), right after ->run with interrupts
+	 * still off: handle the exit if it is one that needs neither
+	 * sleeping nor user space (CPUID, VMCALL, plain MSRs) and return
+	 * true with the instruction completed (RIP past it, the interrupt
+	 * shadow ended as ->end_instruction does); else return false having
+	 * changed nothing, and ->handle_exit gets the exit.  NULL: none
+	 * (VMX for now: with it, events_test's NMI test hung on Bochs).
+	 */
+	bool (*fastpath)(struct hvk_vcpu *vcpu);
 	/* Handle the exit ->run returned from; may sleep [loaded]. */
 	int (*handle_exit)(struct hvk_vcpu *vcpu);
 	/*
@@ -621,6 +673,29 @@ int hvk_exit_unhandled(struct hvk_vcpu *vcpu, u64 hw_reason, u64 info1,
 int hvk_exit_emulation_failed(struct hvk_vcpu *vcpu);
 /* Fetch and decode the instruction at CS:RIP (insn.h).  0 or < 0. */
 int hvk_decode_at_rip(struct hvk_vcpu *vcpu, struct hvk_insn *insn);
+/* fastpath.c */
+enum hvk_fastpath {
+	HVK_FASTPATH_NONE,	/* not handled: ->handle_exit */
+	HVK_FASTPATH_DONE,	/* handled; back through the run loop */
+	HVK_FASTPATH_REENTER,	/* handled; enter the guest again at once */
+};
+bool hvk_fastpath_allowed(struct hvk_vcpu *vcpu);
+enum hvk_fastpath hvk_exit_fastpath(struct hvk_vcpu *vcpu);
+/* At each KVM_RUN: ioctls may have changed what cached fetches assume. */
+static inline void hvk_fastpath_reset(struct hvk_vcpu *vcpu)
+{
+	vcpu->fetch_cache.valid = false;
+}
+/*
+ * For the backends' ->fastpath: the length of the instruction at CS:RIP
+ * (@key describes where and how it is fetched) if it is the one the exit
+ * names (@opcode, @opcode_len bytes after any prefixes), read with
+ * interrupts off; 0 if it cannot be told so.
+ */
+unsigned int hvk_fast_insn_len(struct hvk_vcpu *vcpu,
+			       const struct hvk_fetch_key *key,
+			       const u8 *opcode, unsigned int opcode_len);
+bool hvk_fast_msr(struct hvk_vcpu *vcpu, bool write, u64 next_rip);
 /* Code segment size: 16, 32 or 64. */
 int hvk_cs_mode(struct hvk_vcpu *vcpu);
 /* Finish the port I/O that the last exit to user space asked for. */
@@ -850,6 +925,17 @@ int hvk_clear_dirty_log(struct hvk_vm *vm,
  */
 int hvk_gva_to_gpa(struct hvk_vcpu *vcpu, u64 gva, u32 access, u64 *gpa,
 		   u32 *pferr);
+/*
+ * The same with interrupts off (the exit fast path) and slots_lock held for
+ * reading: no sleeping, no page faulted in; an Accessed bit to set or an
+ * unmapped host page is an error, and the caller takes the slow path.
+ * @rec receives every entry the walk read, where and what: the same values
+ * at the same places give the same translation.
+ */
+int hvk_gva_to_gpa_atomic(struct hvk_vcpu *vcpu, u64 gva, u32 access,
+			  u64 *gpa, u32 *pferr, struct hvk_walk_record *rec);
+int hvk_read_guest_atomic(struct hvk_vm *vm, u64 gpa, void *buf,
+			  unsigned int len, unsigned long *hva);
 /* HVK_PF_USER if the vCPU runs at CPL 3, else 0: for explicit accesses. */
 u32 hvk_cpl_access(struct hvk_vcpu *vcpu);
 

@@ -128,8 +128,9 @@ static void hvk_exit_stats_to_user(struct hvk_vcpu *vcpu, int r)
 static int hvk_vcpu_enter_guest(struct hvk_vcpu *vcpu)
 {
 	struct hvk_exit_info info;
+	enum hvk_fastpath fast;
 	u64 rip, rflags;
-	bool flush;
+	bool flush, quiet;
 	int r;
 
 	preempt_disable();
@@ -166,13 +167,32 @@ static int hvk_vcpu_enter_guest(struct hvk_vcpu *vcpu)
 		vcpu->rflags |= X86_EFLAGS_TF;
 		vcpu->debug_tf_set = true;
 	}
+	/*
+	 * Exits the fast path completes enter the guest again at once; it
+	 * takes only those of an entry that had no event to arm, so that
+	 * the next one has none either (fastpath.c).
+	 */
+	quiet = hvk_vendor->fastpath && hvk_fastpath_allowed(vcpu);
 	hvk_events_before_entry(vcpu);
 
-	hvk_exit_stats_entry(vcpu);
-	hvk_load_guest_xcr0(vcpu);
-	hvk_vendor->run(vcpu, flush);
-	hvk_load_host_xcr0(vcpu);
-	hvk_exit_stats_exit(vcpu);
+	do {
+		u64 exit_rip;
+
+		hvk_exit_stats_entry(vcpu);
+		hvk_load_guest_xcr0(vcpu);
+		hvk_vendor->run(vcpu, flush);
+		hvk_load_host_xcr0(vcpu);
+		hvk_exit_stats_exit(vcpu);
+		flush = false;
+		exit_rip = vcpu->rip;
+		fast = quiet ? hvk_exit_fastpath(vcpu) : HVK_FASTPATH_NONE;
+		if (fast != HVK_FASTPATH_NONE) {
+			/* Counted and traced as the slow path does below. */
+			hvk_vendor->exit_info(vcpu, &info);
+			vcpu->exit_reason = info.reason;
+			hvk_exit_stats_handled(vcpu, &info, exit_rip, 1);
+		}
+	} while (fast == HVK_FASTPATH_REENTER);
 
 	if (vcpu->debug_tf_set) {
 		vcpu->rflags &= ~X86_EFLAGS_TF;
@@ -184,6 +204,8 @@ static int hvk_vcpu_enter_guest(struct hvk_vcpu *vcpu)
 	WRITE_ONCE(vcpu->mode, HVK_OUTSIDE_GUEST_MODE);
 	local_irq_enable();
 	preempt_enable();
+	if (fast == HVK_FASTPATH_DONE)
+		return 1;
 
 	rip = vcpu->rip;
 	rflags = vcpu->rflags;
@@ -226,6 +248,7 @@ static int hvk_vcpu_run_loop(struct hvk_vcpu *vcpu)
 	if (READ_ONCE(run->HVK_IMMEDIATE_EXIT))
 		return -EINTR;
 
+	hvk_fastpath_reset(vcpu);
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, true);
 	for (;;) {
 		if (signal_pending(current)) {

@@ -219,6 +219,7 @@ static void hvk_slot_update(struct hvk_vm *vm, struct hvk_memslot *slot,
 {
 	spin_lock(&vm->mmu.lock);
 	*slot = *new;
+	vm->slots_gen++;
 	spin_unlock(&vm->mmu.lock);
 }
 

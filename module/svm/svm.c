@@ -1030,6 +1030,92 @@ static int svm_exit_dr(struct svm_vcpu *svm)
 				 write, next);
 }
 
+/*
+ * Where and how the instruction at RIP is fetched, straight from the VMCB:
+ * what svm_get_segment(), svm_get_cr(), svm_get_efer() and the CPL (SS.DPL,
+ * as hvk_cpl_access()) give, without building whole segments.
+ */
+static void svm_fetch_key(struct svm_vcpu *svm, struct hvk_fetch_key *key)
+{
+	const struct vmcb_save_area *save = &svm->vmcb->save;
+	u16 cs = save->cs.attrib;
+	u8 dpl = (save->ss.attrib & SVM_SELECTOR_DPL_MASK) >>
+		 SVM_SELECTOR_DPL_SHIFT;
+
+	key->efer = save->efer & ~EFER_SVME;
+	key->cr0 = save->cr0;
+	key->cr3 = save->cr3;
+	key->cr4 = save->cr4;
+	key->mode = (key->efer & EFER_LMA) && (cs & SVM_SELECTOR_L_MASK) ? 64 :
+		    cs & SVM_SELECTOR_DB_MASK ? 32 : 16;
+	/* In 64-bit mode CS has no base (SDM Vol. 3, 3.4.4). */
+	key->la = key->mode == 64 ? svm->vcpu.rip :
+				    (u32)(save->cs.base + svm->vcpu.rip);
+	key->access = HVK_PF_FETCH | (dpl == 3 ? HVK_PF_USER : 0);
+}
+
+/*
+ * The fast path (fastpath.c), interrupts off.  Without next-RIP the length
+ * comes from the instruction at RIP, which must still be the one that
+ * exited; anything that cannot be read without sleeping goes the slow way.
+ */
+static bool svm_fastpath(struct hvk_vcpu *vcpu)
+{
+	static const u8 cpuid[] = { 0x0f, 0xa2 }, rdmsr[] = { 0x0f, 0x32 },
+			wrmsr[] = { 0x0f, 0x30 }, vmmcall[] = { 0x0f, 0x01, 0xd9 };
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_control_area *c = &svm->vmcb->control;
+	struct hvk_fetch_key key;
+	const u8 *opcode;
+	unsigned int len, n;
+	u64 next;
+
+	/* hvk's single step over an NMI window, and the IRET it awaits. */
+	if (svm->nmi_singlestep || svm->awaiting_iret)
+		return false;
+	switch (c->exit_code) {
+	case SVM_EXIT_CPUID:
+		opcode = cpuid;
+		n = sizeof(cpuid);
+		break;
+	case SVM_EXIT_MSR:
+		opcode = c->exit_info_1 ? wrmsr : rdmsr;
+		n = sizeof(rdmsr);
+		break;
+	case SVM_EXIT_VMMCALL:
+		opcode = vmmcall;
+		n = sizeof(vmmcall);
+		break;
+	default:
+		return false;
+	}
+	if (svm_has_nrips) {
+		next = c->next_rip;
+	} else {
+		svm_fetch_key(svm, &key);
+		len = hvk_fast_insn_len(vcpu, &key, opcode, n);
+		if (!len)
+			return false;
+		next = vcpu->rip + len;
+		if (key.mode != 64)
+			next = (u32)next;
+	}
+	switch (c->exit_code) {
+	case SVM_EXIT_CPUID:
+		hvk_handle_cpuid(vcpu, next);
+		break;
+	case SVM_EXIT_MSR:
+		if (!hvk_fast_msr(vcpu, c->exit_info_1, next))
+			return false;
+		break;
+	default:
+		hvk_handle_hypercall(vcpu, next);
+		break;
+	}
+	svm_end_instruction(vcpu);
+	return true;
+}
+
 static int svm_exit_err(struct svm_vcpu *svm)
 {
 	/* VMEXIT_INVALID: the VMCB failed VMRUN's consistency checks. */
@@ -1181,6 +1267,7 @@ const struct hvk_vendor hvk_svm_vendor = {
 	.vcpu_load = svm_vcpu_load,
 	.vcpu_put = svm_vcpu_put,
 	.run = svm_run,
+	.fastpath = svm_fastpath,
 	.handle_exit = svm_handle_exit,
 	.exit_info = svm_exit_info,
 	.get_sregs = svm_get_sregs,

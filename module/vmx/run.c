@@ -361,25 +361,42 @@ static void vmx_event_from_info(struct vmx_vcpu *vmx, u32 info, u32 error_code,
 	};
 }
 
+/* Exits whose handlers need the instruction length only. */
+static bool vmx_exit_needs_len_only(u32 exit_reason)
+{
+	switch (exit_reason) {
+	case EXIT_REASON_CPUID:
+	case EXIT_REASON_MSR_READ:
+	case EXIT_REASON_MSR_WRITE:
+	case EXIT_REASON_VMCALL:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void vmx_read_exit_info(struct vmx_vcpu *vmx)
 {
 	struct hvk_vcpu *vcpu = &vmx->vcpu;
 	struct hvk_event interrupted;
+	bool unblock_nmi, len_only;
 	u32 idt_info;
-	bool unblock_nmi;
 
 	vmx->exit_reason = vmcs_read(vmx, VM_EXIT_REASON);
 	vcpu->rip = vmcs_read(vmx, GUEST_RIP);
 	vcpu->regs[HVK_RSP] = vmcs_read(vmx, GUEST_RSP);
 	vcpu->rflags = vmcs_read(vmx, GUEST_RFLAGS);
-	vmx->exit_qual = vmcs_read(vmx, EXIT_QUALIFICATION);
+	/* A failed entry (bit 31 set) is none of those. */
+	len_only = vmx_exit_needs_len_only(vmx->exit_reason);
+	vmx->exit_qual = len_only ? 0 : vmcs_read(vmx, EXIT_QUALIFICATION);
 	if (vmx->exit_reason & VMX_EXIT_REASONS_FAILED_VMENTRY) {
 		hvk_event_delivery_done(vcpu, NULL);
 		return;
 	}
-	vmx->exit_intr_info = vmcs_read(vmx, VM_EXIT_INTR_INFO);
+	vmx->exit_intr_info = len_only ? 0 : vmcs_read(vmx, VM_EXIT_INTR_INFO);
 	vmx->exit_insn_len = vmcs_read(vmx, VM_EXIT_INSTRUCTION_LEN);
-	vmx->exit_insn_info = vmcs_read(vmx, VMX_INSTRUCTION_INFO);
+	vmx->exit_insn_info = len_only ? 0 :
+			      vmcs_read(vmx, VMX_INSTRUCTION_INFO);
 	if ((u16)vmx->exit_reason == EXIT_REASON_EPT_VIOLATION ||
 	    (u16)vmx->exit_reason == EXIT_REASON_EPT_MISCONFIG)
 		vmx->exit_gpa = vmcs_read(vmx, GUEST_PHYSICAL_ADDRESS);
@@ -438,9 +455,19 @@ void vmx_run(struct hvk_vcpu *vcpu, bool flush_tlb)
 		vmcs_write(vmx, TSC_OFFSET, vmx->tsc_offset);
 	}
 
-	/* The kernel may change these at any time (PCID, cr4 bits). */
-	vmcs_write(vmx, HOST_CR3, __read_cr3());
-	vmcs_write(vmx, HOST_CR4, cr4_read_shadow());
+	/*
+	 * The kernel may change these at any time (PCID, cr4 bits): written
+	 * when they differ from what the VMCS holds since this vCPU was
+	 * last loaded.
+	 */
+	if (unlikely(vmx->host_cr3 != __read_cr3())) {
+		vmx->host_cr3 = __read_cr3();
+		vmcs_write(vmx, HOST_CR3, vmx->host_cr3);
+	}
+	if (unlikely(vmx->host_cr4 != cr4_read_shadow())) {
+		vmx->host_cr4 = cr4_read_shadow();
+		vmcs_write(vmx, HOST_CR4, vmx->host_cr4);
+	}
 	vmx_load_core_regs(vmx);
 	if (vmx->broken)
 		return;

@@ -493,6 +493,8 @@ static void vmx_vcpu_load(struct hvk_vcpu *vcpu, int cpu)
 	bool moved = READ_ONCE(vmx->loaded_cpu) != cpu;
 	unsigned long flags;
 
+	vmx->host_cr3 = 0;
+	vmx->host_cr4 = 0;
 	if (vmx->broken)
 		return;
 	if (WARN_ON_ONCE(!vc->on)) {

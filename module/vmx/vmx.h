@@ -52,6 +52,9 @@ struct vmx_vcpu {
 	u64 kernel_gs_base;		/* (o) MSR_KERNEL_GS_BASE */
 	u64 syscall_msrs[4];		/* (o) vmx_syscall_msrs[] */
 	s64 tsc_offset;			/* (o) TSC_OFFSET as written */
+	/* HOST_CR3 and HOST_CR4 as written, 0 after a load: rewritten. */
+	unsigned long host_cr3;		/* (o) */
+	unsigned long host_cr4;		/* (o) */
 
 	/* Host state saved by vcpu_load, restored by vcpu_put. */
 	struct {

@@ -10,6 +10,8 @@
  * The guests run in long mode with an IDT at IDT_GPA whose gates point
  * into the guest code (64-bit interrupt gates, SDM Vol. 3, 6.14.1).
  */
+#include <signal.h>
+
 #include "kselftest_harness.h"
 #include "vm_util.h"
 
@@ -139,6 +141,61 @@ GUEST_LABEL(step_5)
 GUEST_LABEL(step_db)
 "	iretq\n"
 GUEST_CODE_END(step));
+
+/*
+ * Exits the fast path handles (CPUID, RDMSR), under the debugger's single
+ * step: each still ends in a KVM_EXIT_DEBUG.
+ */
+GUEST_CODE_DECLARE(step_fast);
+extern const uint8_t step_fast_1[], step_fast_2[], step_fast_3[],
+	step_fast_4[];
+asm(GUEST_CODE_BEGIN(step_fast, ".code64")
+"	xorl %eax, %eax\n"
+GUEST_LABEL(step_fast_1)
+"	cpuid\n"
+GUEST_LABEL(step_fast_2)
+"	movl $0x1a0, %ecx\n"
+GUEST_LABEL(step_fast_3)
+"	rdmsr\n"
+GUEST_LABEL(step_fast_4)
+"	hlt\n"
+GUEST_CODE_END(step_fast));
+
+/*
+ * The guest's own TF over CPUID: the #DB comes after CPUID (POPF that sets
+ * TF traps only after the next instruction).  The handler keeps the first
+ * return address in R10, which is OUT to port 0x10.
+ */
+GUEST_CODE_DECLARE(tf_cpuid);
+extern const uint8_t tf_cpuid_after[], tf_cpuid_db[];
+asm(GUEST_CODE_BEGIN(tf_cpuid, ".code64")
+"	xorl %r10d, %r10d\n"
+"	xorl %eax, %eax\n"
+"	pushfq\n"
+"	orq $0x100, (%rsp)\n"
+"	popfq\n"
+"	cpuid\n"
+GUEST_LABEL(tf_cpuid_after)
+"	pushfq\n"
+"	andq $~0x100, (%rsp)\n"
+"	popfq\n"
+"	movl %r10d, %eax\n"
+"	outl %eax, $0x10\n"
+"	hlt\n"
+GUEST_LABEL(tf_cpuid_db)
+"	testq %r10, %r10\n"
+"	jnz 1f\n"
+"	movq (%rsp), %r10\n"
+"1:	iretq\n"
+GUEST_CODE_END(tf_cpuid));
+
+/* CPUID forever: only a signal ends KVM_RUN. */
+GUEST_CODE_DECLARE(cpuid_loop);
+asm(GUEST_CODE_BEGIN(cpuid_loop, ".code64")
+"1:	xorl %eax, %eax\n"
+"	cpuid\n"
+"	jmp 1b\n"
+GUEST_CODE_END(cpuid_loop));
 
 GUEST_CODE_DECLARE(bp);
 extern const uint8_t bp_int3[];
@@ -505,6 +562,65 @@ TEST_F(events, single_step)
 
 	set_debug(_metadata, &self->vcpu, 0);
 	vcpu_run_expect(&self->vcpu, KVM_EXIT_HLT);
+}
+
+/* The fast path leaves single-stepped instructions to the slow one. */
+TEST_F(events, single_step_fast_exits)
+{
+	LOAD(self, step_fast);
+	start_long(_metadata, self);
+	set_gate(vm_gpa(&self->vm, IDT_GPA), 1, ADDR(step, step_db));
+	set_debug(_metadata, &self->vcpu,
+		  KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP);
+	/* As in single_step: Bochs's trap before the first instruction. */
+	ASSERT_EQ(0, vcpu_run(&self->vcpu));
+	if (self->vcpu.run->exit_reason == KVM_EXIT_DEBUG &&
+	    self->vcpu.run->debug.arch.pc == VM_CODE_GPA && !on_svm()) {
+		TH_LOG("a single-step exit before the first instruction");
+		ASSERT_EQ(0, vcpu_run(&self->vcpu));
+	}
+	check_debug_exit(_metadata, &self->vcpu, 1,
+			 ADDR(step_fast, step_fast_1));
+	expect_debug_exit(_metadata, &self->vcpu, 1,
+			  ADDR(step_fast, step_fast_2));
+	expect_debug_exit(_metadata, &self->vcpu, 1,
+			  ADDR(step_fast, step_fast_3));
+	expect_debug_exit(_metadata, &self->vcpu, 1,
+			  ADDR(step_fast, step_fast_4));
+	set_debug(_metadata, &self->vcpu, 0);
+	vcpu_run_expect(&self->vcpu, KVM_EXIT_HLT);
+}
+
+/* The guest's TF over CPUID: its #DB right after CPUID. */
+TEST_F(events, guest_tf_over_cpuid)
+{
+	LOAD(self, tf_cpuid);
+	start_long(_metadata, self);
+	set_gate(vm_gpa(&self->vm, IDT_GPA), 1, ADDR(tf_cpuid, tf_cpuid_db));
+	EXPECT_EQ(ADDR(tf_cpuid, tf_cpuid_after),
+		  vcpu_run_out(&self->vcpu, 0x10, 4));
+}
+
+static void on_alarm(int sig)
+{
+}
+
+/*
+ * A guest whose every exit the fast path handles still returns to user
+ * space for a signal, with KVM_EXIT_INTR.
+ */
+TEST_F(events, signal_ends_fast_exits)
+{
+	struct sigaction sa = { .sa_handler = on_alarm }, old;
+
+	LOAD(self, cpuid_loop);
+	start_long(_metadata, self);
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, &old));
+	alarm(1);
+	EXPECT_EQ(-EINTR, vcpu_run(&self->vcpu));
+	alarm(0);
+	sigaction(SIGALRM, &old, NULL);
+	EXPECT_EQ((uint32_t)KVM_EXIT_INTR, self->vcpu.run->exit_reason);
 }
 
 /* INT3 with software breakpoints: KVM_EXIT_DEBUG, exception 3, at INT3. */
