@@ -22,7 +22,7 @@
  *   -i  initrd to load
  *   -t  give up after SECONDS (default 300)
  *   -q  give up after SECONDS without output (default: never)
- *   -n, --cpus  N vCPUs with the in-kernel irqchip (1 to BZBOOT_MAX_CPUS)
+ *   -n, --cpus  N vCPUs with the in-kernel irqchip (1 to 64)
  *
  * It stops at a HLT without the irqchip (nothing could wake the vCPU), a
  * shutdown, an error exit or a time limit, and prints why with the RIP of
