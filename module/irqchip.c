@@ -685,7 +685,12 @@ static void hvk_vcpu_init_reset(struct hvk_vcpu *vcpu)
 	s.gs = data;
 	s.ss = data;
 	s.ldt = (struct kvm_segment) { .limit = 0xffff, .type = 2, .present = 1 };
-	s.tr = (struct kvm_segment) { .limit = 0xffff, .type = 3, .present = 1 };
+	/*
+	 * A busy 32-bit TSS, as at vCPU creation: VMX refuses to enter an
+	 * IA-32e mode guest whose TR is a 16-bit one (SDM Vol. 3C 28.3.1.2),
+	 * and an AP goes to long mode without loading TR first.
+	 */
+	s.tr = (struct kvm_segment) { .limit = 0xffff, .type = 0xb, .present = 1 };
 	s.gdt = (struct kvm_dtable) { .limit = 0xffff };
 	s.idt = s.gdt;
 	/* CD and NW are kept by INIT, ET reads 1; paging and PE off. */

@@ -282,6 +282,18 @@ static void bz_segment(struct kvm_segment *seg, uint16_t sel, unsigned int type,
 	};
 }
 
+int bz_e820_append(uint8_t *mem, uint64_t addr, uint64_t size, uint32_t type)
+{
+	struct boot_params *bp = (struct boot_params *)(mem + BZ_ZERO_PAGE_GPA);
+
+	if (bp->e820_entries >= E820_MAX_ENTRIES_ZEROPAGE) {
+		bz_err("e820 map full");
+		return -ENOSPC;
+	}
+	bz_add_e820(bp, addr, size, type);
+	return 0;
+}
+
 int bz_setup_vcpu(int vcpu_fd, const struct bz_boot *boot)
 {
 	struct kvm_sregs sregs;

@@ -108,4 +108,15 @@ int bz_load(const struct bz_image *img, uint8_t *mem, uint64_t mem_size,
  */
 int bz_setup_vcpu(int vcpu_fd, const struct bz_boot *boot);
 
+/* e820 address range types (ACPI 6.5, 15.2 "E820 Address Range Types"). */
+#define BZ_E820_RESERVED	2
+
+/*
+ * Add [@addr, @addr + @size) of @type to the e820 map of the zero page
+ * that bz_load() wrote in @mem, for what the caller puts in guest memory
+ * afterwards (firmware tables).  The kernel sorts the map; where ranges
+ * overlap, the larger type wins.  0, or -ENOSPC when the map is full.
+ */
+int bz_e820_append(uint8_t *mem, uint64_t addr, uint64_t size, uint32_t type);
+
 #endif /* HVK_SELFTEST_BZIMAGE_H */
