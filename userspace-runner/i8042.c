@@ -50,28 +50,33 @@ static void i8042_command(struct i8042 *k, uint8_t cmd)
 	}
 }
 
-static void i8042_access(void *dev, uint64_t port, void *data,
-			 unsigned int len, bool write)
+static void i8042_status_access(void *dev, uint64_t off, void *data,
+				unsigned int len, bool write)
 {
 	struct i8042 *k = dev;
 	uint8_t *p = data;
 
 	pthread_mutex_lock(&k->lock);
-	if (port == I8042_STATUS_CMD) {
-		if (write)
-			i8042_command(k, *p);
-		else
-			*p = I8042_STR_SYSFLAG | (k->out_full ? I8042_STR_OBF : 0);
-	} else if (port == I8042_DATA) {
-		if (write && k->write_ctr) {
-			k->ctr = *p;
-			k->write_ctr = false;
-		} else if (!write) {
-			*p = k->out;
-			k->out_full = false;
-		}
+	if (write)
+		i8042_command(k, *p);
+	else
+		*p = I8042_STR_SYSFLAG | (k->out_full ? I8042_STR_OBF : 0);
+	pthread_mutex_unlock(&k->lock);
+}
+
+static void i8042_data_access(void *dev, uint64_t off, void *data,
+			      unsigned int len, bool write)
+{
+	struct i8042 *k = dev;
+	uint8_t *p = data;
+
+	pthread_mutex_lock(&k->lock);
+	if (write && k->write_ctr) {
+		k->ctr = *p;
+		k->write_ctr = false;
 	} else if (!write) {
-		*p = 0xff;
+		*p = k->out;
+		k->out_full = false;
 	}
 	pthread_mutex_unlock(&k->lock);
 }
@@ -79,6 +84,7 @@ static void i8042_access(void *dev, uint64_t port, void *data,
 int i8042_init(struct vm *vm)
 {
 	/* Port 0x61 (PIT gate and speaker) lies between: the PIT's. */
-	return bus_register(BUS_PIO, I8042_DATA, 1, i8042_access, &kbc) ?:
-	       bus_register(BUS_PIO, I8042_STATUS_CMD, 1, i8042_access, &kbc);
+	return bus_register(BUS_PIO, I8042_DATA, 1, i8042_data_access, &kbc) ?:
+	       bus_register(BUS_PIO, I8042_STATUS_CMD, 1, i8042_status_access,
+			    &kbc);
 }
