@@ -151,7 +151,7 @@ static uint32_t build_madt(struct vm *vm, uint8_t *p)
 	struct acpi_madt *madt = (void *)p;
 	uint32_t len = sizeof(*madt);
 	struct madt_ioapic *io;
-	struct madt_override *sci;
+	struct madt_override *timer, *sci;
 	int i;
 
 	madt->lapic_addr = LAPIC_GPA;
@@ -167,6 +167,15 @@ static uint32_t build_madt(struct vm *vm, uint8_t *p)
 	*io = (struct madt_ioapic){ .type = 1, .length = sizeof(*io),
 				    .id = vm->ncpus, .addr = IOAPIC_GPA };
 	len += sizeof(*io);
+	/*
+	 * ISA line 0, the PIT, is IOAPIC pin 2 as on a PC: where a KVM-ABI
+	 * device's default GSI routing sends KVM_IRQ_LINE 0 (the 8259's line
+	 * 0 too), the other lines being the pin of their number.
+	 */
+	timer = (void *)(p + len);
+	*timer = (struct madt_override){ .type = 2, .length = sizeof(*timer),
+					 .source = IRQ_PIT, .gsi = 2 };
+	len += sizeof(*timer);
 	/*
 	 * The SCI is level triggered and active high here; ISA lines without
 	 * an override are edge triggered, active high, GSI = line (5.2.12.5).
