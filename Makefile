@@ -4,25 +4,33 @@
 #   make install         install it (modules_install) and the udev rule
 #   make deps            install the Debian packages the test machines need
 #   make setup           build both test kernels, the module and the selftests
-#   make demo [EMU=vmx]  load hvk in an emulated machine with VT-x or AMD-V and
-#                        run guests on it
+#   make demo [EMU=vmx] [HV=kvm]  boot a Linux guest with hvk-run on hvk (or
+#                        KVM) in an emulated machine with VT-x or AMD-V
+#   make shell [HV=kvm]  the same guest with an interactive shell (svm only)
 #   make check           the test suite on both emulated machines
 #   make bench-mmu [EMU=vmx]  second-level paging figures, hvk next to KVM
 #   make bench [EMU=vmx]      VM-exit round trips (exit_bench), hvk next to KVM
+#   make bench-boot [EMU=vmx] hvk-run's guest boot-to-init, hvk next to KVM
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 EMU ?= svm
+HV ?= hvk
 FLAVOUR ?= plain
 VM := $(CURDIR)/selftests/vm
 
-all: modules
+all: modules runner
+
+# hvk-run against the installed kernel headers.
+runner:
+	$(MAKE) -C userspace-runner O=$(CURDIR)/build/runner
 
 modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-install: modules
+install: modules runner
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	install -D -m 0755 build/runner/hvk-run $(DESTDIR)/usr/local/bin/hvk-run
 	install -D -m 0644 docs/99-hvk.rules /etc/udev/rules.d/99-hvk.rules
 	depmod -a
 
@@ -37,10 +45,20 @@ setup:
 	$(VM)/build-all plain
 	$(VM)/build-all debug
 
+# The guest: the plain test kernel with a busybox initramfs that prints
+# uname -a and its CPUs, checks its virtio disk and powers off.
+GUEST := /selftests/runner/hvk-run --hypervisor $(HV) --kernel /boot/bzImage \
+	--initrd /selftests/runner/guest-initrd.gz --cpus 2
+
 demo:
-	$(VM)/run --emu $(EMU) --cpus 2 -- sh -c 'dmesg | grep "hvk:"; \
-		echo "enabled on CPUs: $$(cat /sys/kernel/debug/hvk/enabled_cpus)"; \
-		/selftests/hvk/run_test'
+	$(VM)/run --emu $(EMU) --hypervisor $(HV) --flavour plain --cpus 2 \
+		--timeout 900 -- sh -c 'dd if=/dev/zero of=/tmp/disk.img \
+		bs=1M count=8 2>/dev/null; $(GUEST) --disk /tmp/disk.img \
+		--append hvk.test=demo'
+
+shell:
+	$(VM)/run --emu svm --hypervisor $(HV) --flavour plain --cpus 2 \
+		--interactive -- sh -c '$(GUEST) --append hvk.test=shell'
 
 
 check:
@@ -52,10 +70,14 @@ bench-mmu:
 bench:
 	$(VM)/bench-exits $(EMU)
 
+bench-boot:
+	$(VM)/bench-boot $(EMU)
+
 clean:
 	rm -rf build
 	find . -path ./build -prune -o \( -name '*.o' -o -name '*.ko' -o -name '.*.cmd' \
 		-o -name '*.mod' -o -name '*.mod.c' -o -name modules.order \
 		-o -name Module.symvers \) -print0 | xargs -0 rm -f
 
-.PHONY: all modules install deps vm-artifacts setup demo check bench bench-mmu clean
+.PHONY: all modules runner install deps vm-artifacts setup demo shell check bench \
+	bench-mmu bench-boot clean

@@ -25,8 +25,8 @@
  *   1 MiB    the protected-mode kernel, or pref_address if relocatable
  *   top      the initrd, as high as the kernel allows
  */
-#ifndef HVK_SELFTEST_BZIMAGE_H
-#define HVK_SELFTEST_BZIMAGE_H
+#ifndef HVK_RUN_BZIMAGE_H
+#define HVK_RUN_BZIMAGE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -70,6 +70,7 @@ struct bz_options {
 	const char *cmdline;
 	const void *initrd;
 	size_t initrd_size;
+	uint64_t acpi_rsdp;		/* where the ACPI RSDP is, or 0 */
 };
 
 /* Where bz_load() put things: what the vCPU and the caller need. */
@@ -119,4 +120,4 @@ int bz_setup_vcpu(int vcpu_fd, const struct bz_boot *boot);
  */
 int bz_e820_append(uint8_t *mem, uint64_t addr, uint64_t size, uint32_t type);
 
-#endif /* HVK_SELFTEST_BZIMAGE_H */
+#endif /* HVK_RUN_BZIMAGE_H */

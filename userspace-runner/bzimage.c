@@ -231,6 +231,8 @@ int bz_load(const struct bz_image *img, uint8_t *mem, uint64_t mem_size,
 	bp->hdr.code32_start = img->load_addr;
 	bp->hdr.cmd_line_ptr = BZ_CMDLINE_GPA;
 	bp->ext_cmd_line_ptr = 0;
+	/* Protocol 2.14: spares the kernel its scan of the BIOS area. */
+	bp->acpi_rsdp_addr = opts->acpi_rsdp;
 
 	if (opts->initrd_size) {
 		uint64_t top = mem_size;
