@@ -46,18 +46,16 @@ setup:
 
 # The guest: the plain test kernel with a busybox initramfs that prints
 # uname -a and its CPUs, checks its virtio disk and powers off.
-GUEST := /selftests/runner/hvk-run --hypervisor $(HV) --kernel /boot/bzImage \
-	--initrd /selftests/runner/guest-initrd.gz --cpus 2
-
 demo:
 	$(VM)/run --emu $(EMU) --hypervisor $(HV) --flavour plain --cpus 2 \
-		--timeout 900 -- sh -c 'dd if=/dev/zero of=/tmp/disk.img \
-		bs=1M count=8 2>/dev/null; $(GUEST) --disk /tmp/disk.img \
-		--append hvk.test=demo'
+		--timeout 900 -- /selftests/runner/hvk-run-demo $(HV) --cpus 1 \
+		--append hvk.test=demo
 
 shell:
 	$(VM)/run --emu svm --hypervisor $(HV) --flavour plain --cpus 2 \
-		--interactive -- sh -c '$(GUEST) --append hvk.test=shell'
+		--interactive -- /selftests/runner/hvk-run --hypervisor $(HV) \
+		--kernel /boot/bzImage --initrd /selftests/runner/guest-initrd.gz \
+		--cpus 2 --append hvk.test=shell
 
 
 check:
