@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -143,6 +144,15 @@ static inline long hvk_anon_huge_kib(void *addr)
 	}
 	fclose(f);
 	return kib;
+}
+
+/* Times the calling thread was preempted (involuntary context switches). */
+static inline long hvk_thread_nivcsw(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	return ru.ru_nivcsw;
 }
 
 #endif /* HVK_SELFTEST_UTIL_H */

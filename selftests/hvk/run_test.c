@@ -1036,14 +1036,6 @@ static void *fpu_hog(void *arg)
 	return arg;
 }
 
-static long thread_nivcsw(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_THREAD, &ru);
-	return ru.ru_nivcsw;
-}
-
 /*
  * The guest's registers survive the vCPU thread being preempted inside
  * KVM_RUN: another thread on the same CPU loads its own XMM5, and the
@@ -1066,7 +1058,7 @@ TEST_F(run, fpu_survives_preemption)
 
 	LOAD(self, xmm_loop);
 	for (tries = 0; tries < 20; tries++) {
-		long before = thread_nivcsw();
+		long before = hvk_thread_nivcsw();
 
 		ASSERT_EQ(0, vcpu_setup_long(&self->vcpu, VM_CODE_GPA));
 		ASSERT_EQ(0, vcpu_get_sregs(&self->vcpu, &sregs));
@@ -1074,7 +1066,7 @@ TEST_F(run, fpu_survives_preemption)
 		ASSERT_EQ(0, vcpu_set_sregs(&self->vcpu, &sregs));
 		ASSERT_EQ(0, vcpu_run(&self->vcpu));
 		ASSERT_EQ((uint32_t)KVM_EXIT_IO, run->exit_reason);
-		if (run->io.port != 0x77 || thread_nivcsw() > before)
+		if (run->io.port != 0x77 || hvk_thread_nivcsw() > before)
 			break;
 	}
 	fpu_hog_stop = 1;

@@ -522,14 +522,6 @@ static void *ymm_hog(void *arg)
 	return arg;
 }
 
-static long thread_nivcsw(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_THREAD, &ru);
-	return ru.ru_nivcsw;
-}
-
 /*
  * The guest's YMM registers and XCR0 survive the vCPU thread being
  * preempted inside KVM_RUN by a thread using its own, and the other way
@@ -558,14 +550,14 @@ TEST_F(xsave, avx_survives_preemption)
 	ASSERT_EQ(0, vcpu_set_supported_cpuid(&self->vcpu));
 	ASSERT_EQ(0, set_xcr0(&self->vcpu, XCR0_AVX));
 	for (tries = 0; tries < 20; tries++) {
-		long before = thread_nivcsw();
+		long before = hvk_thread_nivcsw();
 		uint8_t after[32];
 
 		ASSERT_EQ(0, setup_long_sse(&self->vcpu));
 		ASSERT_EQ(0, run_with_ymm5(self->vcpu.fd, host_pat, after));
 		EXPECT_EQ(0, memcmp(host_pat, after, 32));
 		ASSERT_EQ((uint32_t)KVM_EXIT_IO, run->exit_reason);
-		if (run->io.port != 0x77 || thread_nivcsw() > before)
+		if (run->io.port != 0x77 || hvk_thread_nivcsw() > before)
 			break;
 	}
 	ymm_hog_stop = 1;
