@@ -577,6 +577,13 @@ TEST_F(events, single_step_fast_exits)
 	if (self->vcpu.run->exit_reason == KVM_EXIT_DEBUG &&
 	    self->vcpu.run->debug.arch.pc == VM_CODE_GPA && !on_svm()) {
 		TH_LOG("a single-step exit before the first instruction");
+		/*
+		 * KVM on Bochs then also reports the steps over CPUID one
+		 * instruction late: the emulator's pending trap, not the
+		 * exits under test here (hvk's fast path).
+		 */
+		if (hvk_testing_kvm())
+			SKIP(return, "Bochs's stray single-step trap under KVM");
 		ASSERT_EQ(0, vcpu_run(&self->vcpu));
 	}
 	check_debug_exit(_metadata, &self->vcpu, 1,
