@@ -260,9 +260,22 @@ static void hvk_cpuid_default(u32 leaf, u32 subleaf, u32 regs[4])
 	}
 }
 
+/*
+ * Leaves whose answer depends on ECX: their entries carry
+ * KVM_CPUID_FLAG_SIGNIFCANT_INDEX, as KVM's do, so that a subleaf missing
+ * from a vCPU's table reads as zeros instead of as another subleaf (a
+ * topology leaf 0xB whose subleaf 0 answered for all of them would keep a
+ * guest enumerating levels forever).
+ */
 static bool cpuid_has_subleaves(u32 leaf)
 {
-	return leaf == 4 || leaf == 7 || leaf == 0xd;
+	switch (leaf) {
+	case 4: case 7: case 0xb: case 0xd: case 0xf: case 0x10: case 0x12:
+	case 0x14: case 0x17: case 0x18: case 0x1d: case 0x1e: case 0x1f:
+	case 0x24: case 0x8000001d:
+		return true;
+	}
+	return false;
 }
 
 /*
@@ -480,10 +493,22 @@ void hvk_cpuid(struct hvk_vcpu *vcpu, u32 leaf, u32 subleaf, u32 regs[4])
 		if (leaf == 1 && vcpu->lapic)
 			regs[2] |= C1_X2APIC | C1_TSC_DEADLINE;
 	} else {
-		/* A leaf the table lacks reads as zeros. */
+		/*
+		 * A leaf the table lacks reads as zeros.  A topology level
+		 * past the last of a leaf 0xB or 0x1F that has levels (a
+		 * subleaf 1, as KVM checks) echoes ECX[7:0] and gives the
+		 * x2APIC ID in EDX (SDM Vol. 2A, CPUID).
+		 */
 		e = cpuid_find(vcpu->cpuid, vcpu->cpuid_nent, leaf, subleaf);
 		if (!e) {
 			regs[0] = regs[1] = regs[2] = regs[3] = 0;
+			if (leaf != 0xb && leaf != 0x1f)
+				return;
+			e = cpuid_find(vcpu->cpuid, vcpu->cpuid_nent, leaf, 1);
+			if (e) {
+				regs[2] = subleaf & 0xff;
+				regs[3] = e->edx;
+			}
 			return;
 		}
 		regs[0] = e->eax;

@@ -252,18 +252,39 @@ static unsigned int order_of(unsigned int n)
 	return bits;
 }
 
+/* Leaf 0xB subleaf @level of vCPU @id, in a package of @ncpus cores. */
+static struct kvm_cpuid_entry2 topology_level(uint32_t level, uint32_t id,
+					      unsigned int ncpus)
+{
+	struct kvm_cpuid_entry2 e = {
+		.function = 0xb, .index = level,
+		.flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .edx = id,
+	};
+
+	if (level == 0) {		/* SMT: one thread per core */
+		e.ebx = 1;
+		e.ecx = 1 << 8;
+	} else {			/* core: the package */
+		e.eax = order_of(ncpus);
+		e.ebx = ncpus;
+		e.ecx = 2 << 8 | 1;
+	}
+	return e;
+}
+
 /*
  * The device's CPUID for vCPU @id of @ncpus: one package of @ncpus cores,
  * one thread each, APIC ID = vCPU index.  Leaf 1 EBX[31:24] and the x2APIC
- * topology leaf 0xB give the APIC ID (SDM vol. 3A 10.12.8.1; leaf 0x1F,
- * which would say the same, is dropped).  The TSC-deadline timer is not in
+ * topology leaf 0xB (its SMT and core levels; the levels past them read as
+ * invalid) give the APIC ID (SDM vol. 3A 10.12.8.1; leaf 0x1F, which would
+ * say the same, is dropped).  The TSC-deadline timer is not in
  * KVM_GET_SUPPORTED_CPUID: KVM_CAP_TSC_DEADLINE_TIMER says whether the
  * in-kernel local APIC has it.
  */
 static int set_cpuid(struct vcpu *vcpu, struct kvm_cpuid2 *base)
 {
 	size_t size = sizeof(*base) + base->nent * sizeof(base->entries[0]);
-	struct kvm_cpuid2 *c = malloc(size);
+	struct kvm_cpuid2 *c = malloc(size + 2 * sizeof(base->entries[0]));
 	struct kvm_cpuid_entry2 *e;
 	uint32_t i, n = 0;
 	int r, ncpus = vcpu->vm->ncpus;
@@ -272,9 +293,15 @@ static int set_cpuid(struct vcpu *vcpu, struct kvm_cpuid2 *base)
 		return -ENOMEM;
 	memcpy(c, base, size);
 	for (i = 0; i < c->nent; i++)
-		if (c->entries[i].function != 0x1f)
+		if (c->entries[i].function != 0xb &&
+		    c->entries[i].function != 0x1f)
 			c->entries[n++] = c->entries[i];
 	c->nent = n;
+	e = cpuid_entry(c, 0, 0);
+	if (e && e->eax >= 0xb) {
+		c->entries[c->nent++] = topology_level(0, vcpu->id, ncpus);
+		c->entries[c->nent++] = topology_level(1, vcpu->id, ncpus);
+	}
 
 	e = cpuid_entry(c, 1, 0);
 	if (e) {
@@ -284,27 +311,6 @@ static int set_cpuid(struct vcpu *vcpu, struct kvm_cpuid2 *base)
 			e->ecx |= 1U << 24;
 		if (ncpus > 1)
 			e->edx |= 1U << 28;			/* HTT */
-	}
-	for (i = 0; i < c->nent; i++) {
-		e = &c->entries[i];
-		if (e->function != 0xb)
-			continue;
-		e->edx = vcpu->id;
-		switch (e->index) {
-		case 0:		/* SMT level: one thread per core */
-			e->eax = 0;
-			e->ebx = 1;
-			e->ecx = 1 << 8;
-			break;
-		case 1:		/* core level: the package */
-			e->eax = order_of(ncpus);
-			e->ebx = ncpus;
-			e->ecx = 2 << 8 | 1;
-			break;
-		default:
-			e->eax = e->ebx = 0;
-			e->ecx = e->index;
-		}
 	}
 	r = ioctl(vcpu->fd, KVM_SET_CPUID2, c) ? -errno : 0;
 	free(c);

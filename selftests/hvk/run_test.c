@@ -128,6 +128,26 @@ asm(GUEST_CODE_BEGIN(cpuid0, ".code16")
 "	hlt\n"
 GUEST_CODE_END(cpuid0));
 
+/* CPUID 0xB subleaves 0, 1 and 2: EBX and ECX of each to ports 0x50-0x55. */
+GUEST_CODE_DECLARE(cpuid_b);
+asm(GUEST_CODE_BEGIN(cpuid_b, ".code16")
+"	xorl %esi, %esi\n"
+"	movw $0x50, %dx\n"
+"1:	movl $0xb, %eax\n"
+"	movl %esi, %ecx\n"
+"	cpuid\n"
+"	movl %ebx, %eax\n"
+"	outl %eax, %dx\n"
+"	incw %dx\n"
+"	movl %ecx, %eax\n"
+"	outl %eax, %dx\n"
+"	incw %dx\n"
+"	incl %esi\n"
+"	cmpl $3, %esi\n"
+"	jne 1b\n"
+"	hlt\n"
+GUEST_CODE_END(cpuid_b));
+
 /*
  * Real mode: one OUT, then spin forever with interrupts enabled.  No
  * interrupt reaches the guest (there is no irqchip); STI is there because
@@ -799,6 +819,57 @@ TEST_F(run, cpuid_set)
 	EXPECT_LE(1U, out[0]);
 	EXPECT_TRUE(plausible_vendor(vendor));
 	free(cpuid);
+}
+
+/*
+ * Leaf 0xB is indexed: KVM_GET_SUPPORTED_CPUID flags it, and a subleaf the
+ * table lacks reads as zeros, not as subleaf 0 (a guest enumerates topology
+ * levels until one reads as invalid).
+ */
+TEST_F(run, cpuid_indexed_leaf)
+{
+	struct kvm_cpuid_entry2 *e = NULL;
+	struct kvm_cpuid2 *c;
+	const int nent = 256;
+	uint32_t out[6];
+	int i;
+
+	if (ioctl(self->vm.sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_EXT_CPUID) <= 0)
+		SKIP(return, "no KVM_SET_CPUID2 (KVM_CAP_EXT_CPUID)");
+	c = calloc(1, sizeof(*c) + nent * sizeof(c->entries[0]));
+	ASSERT_NE(NULL, c);
+	c->nent = nent;
+	ASSERT_EQ(0, ioctl(self->vm.sys_fd, KVM_GET_SUPPORTED_CPUID, c));
+	for (i = 0; i < (int)c->nent; i++) {
+		if (c->entries[i].function == 0xb) {
+			EXPECT_NE(0U, c->entries[i].flags &
+				  KVM_CPUID_FLAG_SIGNIFCANT_INDEX);
+			if (!c->entries[i].index)
+				e = &c->entries[i];
+		}
+	}
+	if (!e)
+		SKIP(free(c); return, "no leaf 0xB in the supported CPUID");
+	/* One SMT level: 1 thread, type 1; no other subleaf in the table. */
+	e->eax = 0;
+	e->ebx = 1;
+	e->ecx = 1 << 8;
+	e->edx = 0;
+	ASSERT_EQ(0, ioctl(self->vcpu.fd, KVM_SET_CPUID2, c));
+
+	LOAD(self, cpuid_b);
+	ASSERT_EQ(0, vcpu_setup_real(&self->vcpu, VM_CODE_GPA));
+	for (i = 0; i < 6; i++)
+		out[i] = vcpu_run_out(&self->vcpu, 0x50 + i, 4);
+	vcpu_run_expect(&self->vcpu, KVM_EXIT_HLT);
+	EXPECT_EQ(1U, out[0]);
+	EXPECT_EQ(1U << 8, out[1]);
+	/* Subleaves 1 and 2: zeros (ECX[7:0] may echo the subleaf). */
+	EXPECT_EQ(0U, out[2]);
+	EXPECT_EQ(0U, out[3] & ~0xffU);
+	EXPECT_EQ(0U, out[4]);
+	EXPECT_EQ(0U, out[5] & ~0xffU);
+	free(c);
 }
 
 /* Once the vCPU has run, its CPUID may be set again only unchanged (KVM: EINVAL). */
