@@ -4,9 +4,9 @@
 #   make install         install it (modules_install) and the udev rule
 #   make deps            install the Debian packages the test machines need
 #   make setup           build both test kernels, the module and the selftests
-#   make demo [EMU=vmx] [HV=kvm]  boot a Linux guest (2 vCPUs) on hvk (or KVM)
-#                        in an emulated machine with VT-x or AMD-V
-#   make demo-runner [HV=kvm]  the guest with hvk-run's devices (KVM for now)
+#   make demo [EMU=vmx] [HV=kvm]  hvk-run boots a Linux guest (2 vCPUs) on
+#                        hvk (or KVM) in an emulated machine with VT-x or AMD-V
+#   make demo-bzboot     the same guest booted by the selftests' bzboot
 #   make shell [HV=kvm]  the same guest with an interactive shell (svm only)
 #   make check           the test suite on both emulated machines
 #   make bench-mmu [EMU=vmx]  second-level paging figures, hvk next to KVM
@@ -46,20 +46,21 @@ setup:
 	$(VM)/build-all plain
 	$(VM)/build-all debug
 
-# The guest: the plain test kernel, SMP with 2 vCPUs on the in-kernel
-# irqchip, booted by bzboot to its busybox init, which prints uname -a and
-# its CPUs and halts.
+# The guest: the plain test kernel booted by hvk-run with 2 vCPUs, an
+# 8 MiB virtio disk and a busybox init that prints uname -a and its CPUs,
+# checks the disk and powers off (status 0).
 demo:
+	$(VM)/run --emu $(EMU) --hypervisor $(HV) --flavour plain --cpus 2 \
+		--timeout 900 -- /selftests/runner/hvk-run-demo $(HV) --cpus 2 \
+		--append hvk.test=demo
+
+# The same kernel and init booted by bzboot, the selftests' minimal loader
+# (no devices but a UART without interrupts; init halts).
+demo-bzboot:
 	$(VM)/run --emu $(EMU) --hypervisor $(HV) --flavour plain --cpus 2 \
 		--timeout 900 -- sh -c 'HVK_DEV=/dev/$(HV) /selftests/hvk/bzboot \
 		-n 2 -i /selftests/runner/guest-initrd.gz -a hvk.test=demo \
 		-t 300 -q 20 /boot/bzImage'
-
-# The same guest with hvk-run's devices (virtio disk check, ACPI power-off).
-demo-runner:
-	$(VM)/run --emu $(EMU) --hypervisor $(HV) --flavour plain --cpus 2 \
-		--timeout 900 -- /selftests/runner/hvk-run-demo $(HV) --cpus 1 \
-		--append hvk.test=demo
 
 shell:
 	$(VM)/run --emu svm --hypervisor $(HV) --flavour plain --cpus 2 \
@@ -86,5 +87,5 @@ clean:
 		-o -name '*.mod' -o -name '*.mod.c' -o -name modules.order \
 		-o -name Module.symvers \) -print0 | xargs -0 rm -f
 
-.PHONY: all modules runner install deps vm-artifacts setup demo demo-runner shell check bench \
+.PHONY: all modules runner install deps vm-artifacts setup demo demo-bzboot shell check bench \
 	bench-mmu bench-boot clean
