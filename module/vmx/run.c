@@ -430,7 +430,7 @@ static void vmx_read_exit_info(struct vmx_vcpu *vmx)
 		vmx_set_nmi_mask(vcpu, true);
 }
 
-void vmx_run(struct hvk_vcpu *vcpu, bool flush_tlb)
+void vmx_run(struct hvk_vcpu *vcpu, unsigned int flags)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	int cpu = smp_processor_id();
@@ -443,7 +443,7 @@ void vmx_run(struct hvk_vcpu *vcpu, bool flush_tlb)
 		vmx->broken = true;
 		return;
 	}
-	if (flush_tlb || vmx->last_run_cpu != cpu)
+	if ((flags & HVK_RUN_FLUSH_TLB) || vmx->last_run_cpu != cpu)
 		vmx_flush_ept(vmx);
 	else if (vmx->flush_guest)
 		vmx_flush_guest(vmx);
