@@ -544,8 +544,7 @@ struct hvk_vendor {
 	 * true with the instruction completed (RIP past it, the interrupt
 	 * shadow ended as ->end_instruction does) and vcpu->exit_reason set
 	 * (what ->exit_info would say); else return false having changed
-	 * nothing, and ->handle_exit gets the exit.  NULL: none (VMX for
-	 * now: with it, events_test's NMI test hung on Bochs).
+	 * nothing, and ->handle_exit gets the exit.  NULL: none.
 	 */
 	bool (*fastpath)(struct hvk_vcpu *vcpu);
 	/* Handle the exit ->run returned from; may sleep [loaded]. */

@@ -743,6 +743,7 @@ const struct hvk_vendor hvk_vmx_vendor = {
 	.vcpu_load = vmx_vcpu_load,
 	.vcpu_put = vmx_vcpu_put,
 	.run = vmx_run,
+	.fastpath = vmx_fastpath,
 	.handle_exit = vmx_handle_exit,
 	.exit_info = vmx_exit_info,
 	.get_sregs = vmx_get_sregs,

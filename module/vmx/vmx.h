@@ -179,6 +179,7 @@ void vmx_set_efer(struct hvk_vcpu *vcpu, u64 efer);
 int vmx_run_setup(void);
 void vmx_run_unsetup(void);
 void vmx_run(struct hvk_vcpu *vcpu, unsigned int flags);
+bool vmx_fastpath(struct hvk_vcpu *vcpu);
 int vmx_handle_exit(struct hvk_vcpu *vcpu);
 void vmx_exit_info(struct hvk_vcpu *vcpu, struct hvk_exit_info *info);
 void vmx_set_cr2(struct hvk_vcpu *vcpu, u64 cr2);
