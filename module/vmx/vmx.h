@@ -61,7 +61,7 @@ struct vmx_vcpu {
 		bool saved;
 		u16 ds, es, fs, gs, ldt;
 		u64 kernel_gs_base;
-		u64 syscall_msrs[4];
+		const u64 *syscall_msrs;	/* the CPU's vmx_cpu */
 	} host;				/* (o) */
 
 	/* The last exit, read right after it. */
