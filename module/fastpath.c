@@ -42,6 +42,21 @@ bool hvk_fastpath_allowed(struct hvk_vcpu *vcpu)
 	return !READ_ONCE(vcpu->run->request_interrupt_window);
 }
 
+/*
+ * After each exit of a quiet entry, what that exit may have changed: the
+ * guest's TF, an event whose delivery it cut short.  The debugger, user
+ * space's window and pending NMIs change only in ioctls, not while the
+ * vCPU runs; an NMI or interrupt for it from elsewhere comes as a request.
+ */
+static bool hvk_fastpath_still_allowed(struct hvk_vcpu *vcpu)
+{
+	const struct hvk_events *e = &vcpu->events;
+
+	return !(vcpu->rflags & X86_EFLAGS_TF) && !e->exception.pending &&
+	       !e->exception.injected && !e->interrupt.injected &&
+	       !e->nmi.injected;
+}
+
 /* Work that the run loop does between entries (hvk_vcpu_enter_guest()). */
 static bool hvk_fastpath_work_pending(struct hvk_vcpu *vcpu)
 {
@@ -51,11 +66,20 @@ static bool hvk_fastpath_work_pending(struct hvk_vcpu *vcpu)
 
 enum hvk_fastpath hvk_exit_fastpath(struct hvk_vcpu *vcpu)
 {
-	if (!hvk_fastpath_allowed(vcpu) || !hvk_vendor->fastpath(vcpu))
+	if (!hvk_fastpath_still_allowed(vcpu) || !hvk_vendor->fastpath(vcpu))
 		return HVK_FASTPATH_NONE;
 	if (hvk_fastpath_work_pending(vcpu))
 		return HVK_FASTPATH_DONE;
 	return HVK_FASTPATH_REENTER;
+}
+
+/* memcmp() without the call and the byte loop its tail may run. */
+static bool hvk_fetch_key_equal(const struct hvk_fetch_key *a,
+				const struct hvk_fetch_key *b)
+{
+	return !((a->la ^ b->la) | (a->cr0 ^ b->cr0) | (a->cr3 ^ b->cr3) |
+		 (a->cr4 ^ b->cr4) | (a->efer ^ b->efer) |
+		 (a->access ^ b->access) | (a->mode ^ b->mode));
 }
 
 /*
@@ -76,7 +100,7 @@ static bool hvk_fetch_cache_hit(struct hvk_vcpu *vcpu,
 	u8 now8;
 
 	if (!c->valid || c->slots_gen != READ_ONCE(vcpu->vm->slots_gen) ||
-	    memcmp(&c->key, key, sizeof(*key)))
+	    !hvk_fetch_key_equal(&c->key, key))
 		return false;
 	pagefault_disable();
 	__uaccess_begin_nospec();
@@ -145,7 +169,7 @@ unsigned int hvk_fast_insn_len(struct hvk_vcpu *vcpu,
 			       const u8 *opcode, unsigned int opcode_len)
 {
 	struct hvk_fetch_cache *c = &vcpu->fetch_cache;
-	unsigned int len;
+	unsigned int len, i;
 
 	/*
 	 * A hit needs no slots_lock: a slot is deleted or moved only after
@@ -168,9 +192,11 @@ unsigned int hvk_fast_insn_len(struct hvk_vcpu *vcpu,
 	 * The bytes must be the instruction that exits, not one the guest
 	 * (another vCPU) wrote there since.
 	 */
-	if (len < opcode_len || memcmp(c->bytes + len - opcode_len, opcode,
-				       opcode_len))
+	if (len < opcode_len)
 		return 0;
+	for (i = 0; i < opcode_len; i++)
+		if (c->bytes[len - opcode_len + i] != opcode[i])
+			return 0;
 	return len;
 }
 

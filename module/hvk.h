@@ -453,11 +453,24 @@ struct hvk_vcpu {
 	/*
 	 * Exit statistics (vcpu.c): the reason of the last exit, which its
 	 * handler may refine; the host TSC at that exit, 0 when not timed;
-	 * whether KVM_RUN returned to user space since.
+	 * where the span from it to the next entry goes: the reason's, or
+	 * user space's once KVM_RUN returned.
 	 */
 	enum hvk_exit_reason exit_reason;	/* (o) */
 	u64 exit_tsc;				/* (o) */
-	bool exit_to_user;			/* (o) */
+	struct hvk_exit_time *exit_time;	/* (o) */
+};
+
+/* ->run's flags. */
+enum {
+	/* Flush the VM's guest-physical and combined TLB entries first. */
+	HVK_RUN_FLUSH_TLB = BIT(0),
+	/*
+	 * The entry right after an exit ->fastpath completed, nothing else
+	 * run in between: of the state the core keeps, only RIP changed
+	 * since that exit, and no shadow or event is pending.
+	 */
+	HVK_RUN_FAST_REENTRY = BIT(1),
 };
 
 /*
@@ -519,20 +532,19 @@ struct hvk_vendor {
 
 	/*
 	 * Enter the guest and return at the next VM exit, with interrupts
-	 * disabled [loaded].  @flush_tlb: flush the VM's guest-physical and
-	 * combined TLB entries before entering.  After the exit it reports
+	 * disabled [loaded].  @flags: HVK_RUN_*.  After the exit it reports
 	 * the event whose delivery the exit interrupted, if any, through
 	 * hvk_event_delivery_done().
 	 */
-	void (*run)(struct hvk_vcpu *vcpu, bool flush_tlb);
+	void (*run)(struct hvk_vcpu *vcpu, unsigned int flags);
 	/*
 	 * The exit fast path (fastpath.c), right after ->run with interrupts
 	 * still off: handle the exit if it is one that needs neither
 	 * sleeping nor user space (CPUID, VMCALL, plain MSRs) and return
 	 * true with the instruction completed (RIP past it, the interrupt
-	 * shadow ended as ->end_instruction does); else return false having
-	 * changed nothing, and ->handle_exit gets the exit.  NULL: none
-	 * (VMX for now: with it, events_test's NMI test hung on Bochs).
+	 * shadow ended as ->end_instruction does) and vcpu->exit_reason set
+	 * (what ->exit_info would say); else return false having changed
+	 * nothing, and ->handle_exit gets the exit.  NULL: none.
 	 */
 	bool (*fastpath)(struct hvk_vcpu *vcpu);
 	/* Handle the exit ->run returned from; may sleep [loaded]. */
@@ -679,6 +691,19 @@ enum hvk_fastpath {
 	HVK_FASTPATH_DONE,	/* handled; back through the run loop */
 	HVK_FASTPATH_REENTER,	/* handled; enter the guest again at once */
 };
+
+/*
+ * Entries in a row after fast-path exits, interrupts off, before the run
+ * loop takes over once.  A host interrupt pending at entry is to exit the
+ * guest at once ("external-interrupt exiting", SDM Vol. 3, 26.2; SVM's
+ * INTR intercept), but Bochs's VMX takes that exit only while the guest's
+ * RFLAGS.IF is set: a guest looping over CPUID with IF clear kept the host
+ * from ever taking its timer interrupt.  The bound keeps such a CPU's host
+ * responsive; on one that exits as specified it costs one trip through the
+ * run loop per this many exits.
+ */
+#define HVK_FASTPATH_REENTRIES	128
+
 bool hvk_fastpath_allowed(struct hvk_vcpu *vcpu);
 enum hvk_fastpath hvk_exit_fastpath(struct hvk_vcpu *vcpu);
 /* At each KVM_RUN: ioctls may have changed what cached fetches assume. */

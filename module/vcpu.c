@@ -83,20 +83,16 @@ static void hvk_vcpu_put(struct hvk_vcpu *vcpu)
  */
 static __always_inline void hvk_exit_stats_entry(struct hvk_vcpu *vcpu)
 {
-	struct hvk_vcpu_stat *st = &vcpu->stat;
-	struct hvk_exit_time *t;
+	struct hvk_exit_time *t = vcpu->exit_time;
 	u64 cycles;
 
+	/* exit_tsc is written at every exit, so 0 also means "timed once". */
 	if (vcpu->exit_tsc) {
 		cycles = rdtsc() - vcpu->exit_tsc;
-		t = vcpu->exit_to_user ? &st->userspace :
-		    &st->exit[vcpu->exit_reason].time;
 		t->cycles += cycles;
 		hvk_stat_log_hist_add(t->cycles_hist, HVK_EXIT_HIST_BUCKETS,
 				      cycles);
-		vcpu->exit_tsc = 0;
 	}
-	vcpu->exit_to_user = false;
 	trace_hvk_entry(vcpu);
 }
 
@@ -112,13 +108,30 @@ static void hvk_exit_stats_handled(struct hvk_vcpu *vcpu,
 				   int r)
 {
 	vcpu->stat.exit[vcpu->exit_reason].count++;
+	vcpu->exit_time = &vcpu->stat.exit[vcpu->exit_reason].time;
 	trace_hvk_exit(vcpu, info, rip, r);
+}
+
+/*
+ * The same for an exit the fast path handled, whose ->fastpath set the
+ * reason: the backend's exit information only when the tracepoint wants it.
+ */
+static __always_inline void hvk_exit_stats_fast(struct hvk_vcpu *vcpu, u64 rip)
+{
+	vcpu->stat.exit[vcpu->exit_reason].count++;
+	vcpu->exit_time = &vcpu->stat.exit[vcpu->exit_reason].time;
+	if (trace_hvk_exit_enabled()) {
+		struct hvk_exit_info info;
+
+		hvk_vendor->exit_info(vcpu, &info);
+		trace_hvk_exit(vcpu, &info, rip, 1);
+	}
 }
 
 /* KVM_RUN returns to user space. */
 static void hvk_exit_stats_to_user(struct hvk_vcpu *vcpu, int r)
 {
-	vcpu->exit_to_user = true;
+	vcpu->exit_time = &vcpu->stat.userspace;
 	trace_hvk_userspace_exit(vcpu, r);
 }
 
@@ -128,9 +141,10 @@ static void hvk_exit_stats_to_user(struct hvk_vcpu *vcpu, int r)
 static int hvk_vcpu_enter_guest(struct hvk_vcpu *vcpu)
 {
 	struct hvk_exit_info info;
+	unsigned int run_flags = 0, budget;
 	enum hvk_fastpath fast;
 	u64 rip, rflags;
-	bool flush, quiet;
+	bool quiet;
 	int r;
 
 	preempt_disable();
@@ -150,7 +164,8 @@ static int hvk_vcpu_enter_guest(struct hvk_vcpu *vcpu)
 		preempt_enable();
 		return 1;
 	}
-	flush = test_and_clear_bit(HVK_REQ_TLB_FLUSH, &vcpu->requests);
+	if (test_and_clear_bit(HVK_REQ_TLB_FLUSH, &vcpu->requests))
+		run_flags |= HVK_RUN_FLUSH_TLB;
 	vcpu->ran = true;
 	/*
 	 * The guest's FPU state is the task's for all of KVM_RUN, but after
@@ -174,25 +189,27 @@ static int hvk_vcpu_enter_guest(struct hvk_vcpu *vcpu)
 	 */
 	quiet = hvk_vendor->fastpath && hvk_fastpath_allowed(vcpu);
 	hvk_events_before_entry(vcpu);
-
+	/*
+	 * The guest's XCR0 for every entry of the loop: with interrupts off
+	 * nothing saves or restores FPU state before the host's is back, and
+	 * the fast path changes neither XCR0 nor CR4.
+	 */
+	hvk_load_guest_xcr0(vcpu);
+	budget = HVK_FASTPATH_REENTRIES;
 	do {
 		u64 exit_rip;
 
 		hvk_exit_stats_entry(vcpu);
-		hvk_load_guest_xcr0(vcpu);
-		hvk_vendor->run(vcpu, flush);
-		hvk_load_host_xcr0(vcpu);
+		hvk_vendor->run(vcpu, run_flags);
 		hvk_exit_stats_exit(vcpu);
-		flush = false;
 		exit_rip = vcpu->rip;
 		fast = quiet ? hvk_exit_fastpath(vcpu) : HVK_FASTPATH_NONE;
-		if (fast != HVK_FASTPATH_NONE) {
-			/* Counted and traced as the slow path does below. */
-			hvk_vendor->exit_info(vcpu, &info);
-			vcpu->exit_reason = info.reason;
-			hvk_exit_stats_handled(vcpu, &info, exit_rip, 1);
-		}
-	} while (fast == HVK_FASTPATH_REENTER);
+		/* Counted and traced as the slow path does below. */
+		if (fast != HVK_FASTPATH_NONE)
+			hvk_exit_stats_fast(vcpu, exit_rip);
+		run_flags = HVK_RUN_FAST_REENTRY;
+	} while (fast == HVK_FASTPATH_REENTER && --budget);
+	hvk_load_host_xcr0(vcpu);
 
 	if (vcpu->debug_tf_set) {
 		vcpu->rflags &= ~X86_EFLAGS_TF;
@@ -204,7 +221,7 @@ static int hvk_vcpu_enter_guest(struct hvk_vcpu *vcpu)
 	WRITE_ONCE(vcpu->mode, HVK_OUTSIDE_GUEST_MODE);
 	local_irq_enable();
 	preempt_enable();
-	if (fast == HVK_FASTPATH_DONE)
+	if (fast != HVK_FASTPATH_NONE)
 		return 1;
 
 	rip = vcpu->rip;
@@ -597,6 +614,7 @@ int hvk_create_vcpu(struct hvk_vm *vm, unsigned long id)
 	hvk_reset_debug_registers(vcpu);
 	hvk_msrs_reset(vcpu);
 	vcpu->xcr0 = XFEATURE_MASK_FP;
+	vcpu->exit_time = &vcpu->stat.userspace;
 	snprintf(vcpu->stats_id, sizeof(vcpu->stats_id), "hvk-%d/vcpu-%lu",
 		 task_pid_nr(current), id);
 

@@ -721,7 +721,7 @@ static void svm_complete_events(struct svm_vcpu *svm)
 	hvk_event_delivery_done(vcpu, &ev);
 }
 
-static void svm_run(struct hvk_vcpu *vcpu, bool flush_tlb)
+static void svm_run(struct hvk_vcpu *vcpu, unsigned int flags)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct svm_cpu *sc = this_cpu_ptr(&svm_cpu);
@@ -745,7 +745,7 @@ static void svm_run(struct hvk_vcpu *vcpu, bool flush_tlb)
 
 	vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
 	/* A new ASID has no translations: that is the flush. */
-	if (flush_tlb || svm->last_cpu != cpu ||
+	if ((flags & HVK_RUN_FLUSH_TLB) || svm->last_cpu != cpu ||
 	    svm->asid_generation != sc->asid_generation)
 		svm_new_asid(svm, sc);
 	svm->last_cpu = cpu;
@@ -1103,13 +1103,17 @@ static bool svm_fastpath(struct hvk_vcpu *vcpu)
 	switch (c->exit_code) {
 	case SVM_EXIT_CPUID:
 		hvk_handle_cpuid(vcpu, next);
+		vcpu->exit_reason = HVK_EXIT_CPUID;
 		break;
 	case SVM_EXIT_MSR:
 		if (!hvk_fast_msr(vcpu, c->exit_info_1, next))
 			return false;
+		vcpu->exit_reason = c->exit_info_1 ? HVK_EXIT_MSR_WRITE :
+						     HVK_EXIT_MSR_READ;
 		break;
 	default:
 		hvk_handle_hypercall(vcpu, next);
+		vcpu->exit_reason = HVK_EXIT_HYPERCALL;
 		break;
 	}
 	svm_end_instruction(vcpu);

@@ -361,7 +361,7 @@ static void vmx_event_from_info(struct vmx_vcpu *vmx, u32 info, u32 error_code,
 	};
 }
 
-/* Exits whose handlers need the instruction length only. */
+/* Exits whose handlers need the instruction length only (the fast path's). */
 static bool vmx_exit_needs_len_only(u32 exit_reason)
 {
 	switch (exit_reason) {
@@ -379,24 +379,33 @@ static void vmx_read_exit_info(struct vmx_vcpu *vmx)
 {
 	struct hvk_vcpu *vcpu = &vmx->vcpu;
 	struct hvk_event interrupted;
-	bool unblock_nmi, len_only;
+	bool unblock_nmi;
 	u32 idt_info;
 
 	vmx->exit_reason = vmcs_read(vmx, VM_EXIT_REASON);
 	vcpu->rip = vmcs_read(vmx, GUEST_RIP);
 	vcpu->regs[HVK_RSP] = vmcs_read(vmx, GUEST_RSP);
 	vcpu->rflags = vmcs_read(vmx, GUEST_RFLAGS);
-	/* A failed entry (bit 31 set) is none of those. */
-	len_only = vmx_exit_needs_len_only(vmx->exit_reason);
-	vmx->exit_qual = len_only ? 0 : vmcs_read(vmx, EXIT_QUALIFICATION);
 	if (vmx->exit_reason & VMX_EXIT_REASONS_FAILED_VMENTRY) {
+		vmx->exit_qual = vmcs_read(vmx, EXIT_QUALIFICATION);
 		hvk_event_delivery_done(vcpu, NULL);
 		return;
 	}
-	vmx->exit_intr_info = len_only ? 0 : vmcs_read(vmx, VM_EXIT_INTR_INFO);
 	vmx->exit_insn_len = vmcs_read(vmx, VM_EXIT_INSTRUCTION_LEN);
-	vmx->exit_insn_info = len_only ? 0 :
-			      vmcs_read(vmx, VMX_INSTRUCTION_INFO);
+	/*
+	 * An instruction's own exit never comes from event delivery: its
+	 * IDT-vectoring information is never valid (28.2.4).
+	 */
+	if (vmx_exit_needs_len_only(vmx->exit_reason)) {
+		vmx->exit_qual = 0;
+		vmx->exit_intr_info = 0;
+		vmx->exit_insn_info = 0;
+		hvk_event_delivery_done(vcpu, NULL);
+		return;
+	}
+	vmx->exit_qual = vmcs_read(vmx, EXIT_QUALIFICATION);
+	vmx->exit_intr_info = vmcs_read(vmx, VM_EXIT_INTR_INFO);
+	vmx->exit_insn_info = vmcs_read(vmx, VMX_INSTRUCTION_INFO);
 	if ((u16)vmx->exit_reason == EXIT_REASON_EPT_VIOLATION ||
 	    (u16)vmx->exit_reason == EXIT_REASON_EPT_MISCONFIG)
 		vmx->exit_gpa = vmcs_read(vmx, GUEST_PHYSICAL_ADDRESS);
@@ -430,7 +439,7 @@ static void vmx_read_exit_info(struct vmx_vcpu *vmx)
 		vmx_set_nmi_mask(vcpu, true);
 }
 
-void vmx_run(struct hvk_vcpu *vcpu, bool flush_tlb)
+void vmx_run(struct hvk_vcpu *vcpu, unsigned int flags)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	int cpu = smp_processor_id();
@@ -443,7 +452,7 @@ void vmx_run(struct hvk_vcpu *vcpu, bool flush_tlb)
 		vmx->broken = true;
 		return;
 	}
-	if (flush_tlb || vmx->last_run_cpu != cpu)
+	if ((flags & HVK_RUN_FLUSH_TLB) || vmx->last_run_cpu != cpu)
 		vmx_flush_ept(vmx);
 	else if (vmx->flush_guest)
 		vmx_flush_guest(vmx);
@@ -468,7 +477,15 @@ void vmx_run(struct hvk_vcpu *vcpu, bool flush_tlb)
 		vmx->host_cr4 = cr4_read_shadow();
 		vmcs_write(vmx, HOST_CR4, vmx->host_cr4);
 	}
-	vmx_load_core_regs(vmx);
+	/*
+	 * After a fast-path exit only RIP changed, already in the form
+	 * vmx_next_rip() gives, and the shadows are gone: RSP and RFLAGS in
+	 * the VMCS are the guest's still.
+	 */
+	if (flags & HVK_RUN_FAST_REENTRY)
+		vmcs_write(vmx, GUEST_RIP, vcpu->rip);
+	else
+		vmx_load_core_regs(vmx);
 	if (vmx->broken)
 		return;
 
@@ -711,6 +728,58 @@ static int vmx_handle_ept_misconfig(struct vmx_vcpu *vmx)
 	WARN_ONCE(1, "hvk: EPT misconfiguration at GPA %#llx\n", vmx->exit_gpa);
 	return hvk_exit_unhandled(&vmx->vcpu, vmx->exit_reason, 0,
 				  vmx->exit_gpa);
+}
+
+/*
+ * The end of an instruction the fast path completed: the shadows end.  The
+ * fast path runs without TF, so no single-step trap is pending, which
+ * vmx_end_instruction() must clear for Bochs.
+ */
+static void vmx_fast_end_instruction(struct vmx_vcpu *vmx)
+{
+	u32 intr_state = vmcs_read(vmx, GUEST_INTERRUPTIBILITY_INFO);
+
+	if (intr_state & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))
+		vmcs_write(vmx, GUEST_INTERRUPTIBILITY_INFO,
+			   intr_state & ~(GUEST_INTR_STATE_STI |
+					  GUEST_INTR_STATE_MOV_SS));
+}
+
+/*
+ * The fast path (fastpath.c), interrupts off: VM exits for instructions
+ * give their length (SDM Vol. 3, 28.2.5).
+ */
+bool vmx_fastpath(struct hvk_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	if (vmx->broken || vmx->fail ||
+	    (vmx->exit_reason & VMX_EXIT_REASONS_FAILED_VMENTRY))
+		return false;
+	switch ((u16)vmx->exit_reason) {
+	case EXIT_REASON_CPUID:
+		hvk_handle_cpuid(vcpu, vmx_next_rip(vmx));
+		vcpu->exit_reason = HVK_EXIT_CPUID;
+		break;
+	case EXIT_REASON_MSR_READ:
+		if (!hvk_fast_msr(vcpu, false, vmx_next_rip(vmx)))
+			return false;
+		vcpu->exit_reason = HVK_EXIT_MSR_READ;
+		break;
+	case EXIT_REASON_MSR_WRITE:
+		if (!hvk_fast_msr(vcpu, true, vmx_next_rip(vmx)))
+			return false;
+		vcpu->exit_reason = HVK_EXIT_MSR_WRITE;
+		break;
+	case EXIT_REASON_VMCALL:
+		hvk_handle_hypercall(vcpu, vmx_next_rip(vmx));
+		vcpu->exit_reason = HVK_EXIT_HYPERCALL;
+		break;
+	default:
+		return false;
+	}
+	vmx_fast_end_instruction(vmx);
+	return true;
 }
 
 typedef int (*vmx_exit_handler)(struct vmx_vcpu *vmx);

@@ -40,6 +40,11 @@ struct vmx_cpu {
 	struct page *vmxon_region;	/* (i) allocated at setup */
 	bool on;			/* (o) set between VMXON and VMXOFF */
 	struct list_head loaded_vmcss;	/* (o, interrupts off) */
+	/*
+	 * The kernel's SYSCALL MSRs (vmx_syscall_msrs[]), read at
+	 * VMXON: it sets them once per CPU at boot (syscall_init()).
+	 */
+	u64 host_syscall_msrs[4];	/* (o) */
 };
 
 static DEFINE_PER_CPU(struct vmx_cpu, vmx_cpu);
@@ -269,9 +274,18 @@ static bool vmx_vmptrld(u64 pa)
 	return vmx_insn_ok("vmptrld %[pa]", [pa] "m" (pa));
 }
 
+/* The SYSCALL MSRs, which only matter to user space on the host. */
+static const u32 vmx_syscall_msrs[] = {
+	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK,
+};
+
 static int vmx_enable_cpu(void)
 {
 	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(vmx_syscall_msrs); i++)
+		rdmsrl(vmx_syscall_msrs[i], vc->host_syscall_msrs[i]);
 
 	if (cr4_read_shadow() & X86_CR4_VMXE)
 		return -EBUSY;
@@ -428,10 +442,6 @@ static void vmx_set_host_cpu_state(struct vmx_vcpu *vmx, int cpu)
  * between vcpu_load and vcpu_put, which runs before a context switch
  * saves them.
  */
-/* The SYSCALL MSRs, which only matter to user space on the host. */
-static const u32 vmx_syscall_msrs[] = {
-	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK,
-};
 
 static void vmx_save_host_state(struct vmx_vcpu *vmx)
 {
@@ -449,10 +459,15 @@ static void vmx_save_host_state(struct vmx_vcpu *vmx)
 	vmcs_write(vmx, HOST_FS_BASE, fs_base);
 	rdmsrl(MSR_KERNEL_GS_BASE, vmx->host.kernel_gs_base);
 	wrmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
-	for (i = 0; i < ARRAY_SIZE(vmx_syscall_msrs); i++) {
-		rdmsrl(vmx_syscall_msrs[i], vmx->host.syscall_msrs[i]);
-		wrmsrl(vmx_syscall_msrs[i], vmx->syscall_msrs[i]);
-	}
+	/*
+	 * The guest's SYSCALL MSRs change only through vmx_set_msr() (every
+	 * MSR access exits), which keeps vmx->syscall_msrs[] current: no
+	 * reads here or at the put, and no write of a value already there.
+	 */
+	vmx->host.syscall_msrs = this_cpu_ptr(&vmx_cpu)->host_syscall_msrs;
+	for (i = 0; i < ARRAY_SIZE(vmx_syscall_msrs); i++)
+		if (vmx->syscall_msrs[i] != vmx->host.syscall_msrs[i])
+			wrmsrl(vmx_syscall_msrs[i], vmx->syscall_msrs[i]);
 	vmx->host.saved = true;
 }
 
@@ -464,10 +479,9 @@ static void vmx_restore_host_state(struct vmx_vcpu *vmx)
 		return;
 	vmx->host.saved = false;
 	/* Before anything can return to user space through SYSCALL's MSRs. */
-	for (i = 0; i < ARRAY_SIZE(vmx_syscall_msrs); i++) {
-		rdmsrl(vmx_syscall_msrs[i], vmx->syscall_msrs[i]);
-		wrmsrl(vmx_syscall_msrs[i], vmx->host.syscall_msrs[i]);
-	}
+	for (i = 0; i < ARRAY_SIZE(vmx_syscall_msrs); i++)
+		if (vmx->syscall_msrs[i] != vmx->host.syscall_msrs[i])
+			wrmsrl(vmx_syscall_msrs[i], vmx->host.syscall_msrs[i]);
 	rdmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
 	if (vmx->host.ldt || (vmx->host.gs & 7)) {
 		asm volatile("lldt %0" : : "rm" (vmx->host.ldt));
@@ -551,14 +565,28 @@ static unsigned long vmx_msr_field(u32 msr)
 	}
 }
 
+/* The index of a SYSCALL MSR in vmx_syscall_msrs[], or -1. */
+static int vmx_syscall_msr_index(u32 msr)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(vmx_syscall_msrs); i++)
+		if (vmx_syscall_msrs[i] == msr)
+			return i;
+	return -1;
+}
+
 static u64 vmx_get_msr(struct hvk_vcpu *vcpu, u32 msr)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	unsigned long field = vmx_msr_field(msr);
+	int i = vmx_syscall_msr_index(msr);
 	u64 val;
 
 	if (field)
 		return vmcs_read(vmx, field);
+	if (i >= 0)
+		return vmx->syscall_msrs[i];
 	if (WARN_ON_ONCE(!vmx->host.saved))
 		return 0;
 	rdmsrl(msr, val);
@@ -569,11 +597,17 @@ static void vmx_set_msr(struct hvk_vcpu *vcpu, u32 msr, u64 val)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	unsigned long field = vmx_msr_field(msr);
+	int i = vmx_syscall_msr_index(msr);
 
-	if (field)
+	if (field) {
 		vmcs_write(vmx, field, val);
-	else if (!WARN_ON_ONCE(!vmx->host.saved))
-		wrmsrl(msr, val);
+		return;
+	}
+	if (WARN_ON_ONCE(!vmx->host.saved))
+		return;
+	if (i >= 0)
+		vmx->syscall_msrs[i] = val;
+	wrmsrl(msr, val);
 }
 
 static bool vmx_rdtscp_in_guest(void)
@@ -743,6 +777,7 @@ const struct hvk_vendor hvk_vmx_vendor = {
 	.vcpu_load = vmx_vcpu_load,
 	.vcpu_put = vmx_vcpu_put,
 	.run = vmx_run,
+	.fastpath = vmx_fastpath,
 	.handle_exit = vmx_handle_exit,
 	.exit_info = vmx_exit_info,
 	.get_sregs = vmx_get_sregs,

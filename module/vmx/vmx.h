@@ -61,7 +61,7 @@ struct vmx_vcpu {
 		bool saved;
 		u16 ds, es, fs, gs, ldt;
 		u64 kernel_gs_base;
-		u64 syscall_msrs[4];
+		const u64 *syscall_msrs;	/* the CPU's vmx_cpu */
 	} host;				/* (o) */
 
 	/* The last exit, read right after it. */
@@ -178,7 +178,8 @@ void vmx_set_efer(struct hvk_vcpu *vcpu, u64 efer);
 /* run.c */
 int vmx_run_setup(void);
 void vmx_run_unsetup(void);
-void vmx_run(struct hvk_vcpu *vcpu, bool flush_tlb);
+void vmx_run(struct hvk_vcpu *vcpu, unsigned int flags);
+bool vmx_fastpath(struct hvk_vcpu *vcpu);
 int vmx_handle_exit(struct hvk_vcpu *vcpu);
 void vmx_exit_info(struct hvk_vcpu *vcpu, struct hvk_exit_info *info);
 void vmx_set_cr2(struct hvk_vcpu *vcpu, u64 cr2);

@@ -190,9 +190,15 @@ GUEST_LABEL(tf_cpuid_db)
 "1:	iretq\n"
 GUEST_CODE_END(tf_cpuid));
 
-/* CPUID forever: only a signal ends KVM_RUN. */
+/*
+ * CPUID forever, interrupts off: only a signal ends KVM_RUN.  With IF
+ * clear, Bochs's VMX does not exit for a host interrupt pending at entry,
+ * so the host's timer (and the signal) reach the vCPU only if the fast path
+ * leaves its loop by itself now and then.
+ */
 GUEST_CODE_DECLARE(cpuid_loop);
 asm(GUEST_CODE_BEGIN(cpuid_loop, ".code64")
+"	cli\n"
 "1:	xorl %eax, %eax\n"
 "	cpuid\n"
 "	jmp 1b\n"
