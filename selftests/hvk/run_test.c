@@ -132,16 +132,17 @@ GUEST_CODE_END(cpuid0));
 GUEST_CODE_DECLARE(cpuid_b);
 asm(GUEST_CODE_BEGIN(cpuid_b, ".code16")
 "	xorl %esi, %esi\n"
-"	movw $0x50, %dx\n"
+"	movw $0x50, %di\n"
 "1:	movl $0xb, %eax\n"
 "	movl %esi, %ecx\n"
 "	cpuid\n"
+"	movw %di, %dx\n"	/* CPUID wrote EDX */
 "	movl %ebx, %eax\n"
 "	outl %eax, %dx\n"
 "	incw %dx\n"
 "	movl %ecx, %eax\n"
 "	outl %eax, %dx\n"
-"	incw %dx\n"
+"	addw $2, %di\n"
 "	incl %esi\n"
 "	cmpl $3, %esi\n"
 "	jne 1b\n"
