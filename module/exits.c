@@ -288,8 +288,10 @@ int hvk_handle_io(struct hvk_vcpu *vcpu, u16 port, u8 size, bool in,
 	} else {
 		u32 val = vcpu->regs[HVK_RAX];
 
-		/* The PICs, in the kernel with the irqchip. */
-		if (hvk_irqchip_pio(vcpu, port, in, size, &val)) {
+		/* The PICs, in the kernel with the irqchip; ioeventfds. */
+		if (hvk_irqchip_pio(vcpu, port, in, size, &val) ||
+		    (!in && hvk_ioeventfd_write(vcpu->vm, true, port, size,
+						&val))) {
 			if (in)
 				write_sized(&vcpu->regs[HVK_RAX], val, size);
 			vcpu->rip = next_rip;

@@ -51,6 +51,7 @@
 
 struct hvk_vm;
 struct hvk_vcpu;
+struct hvk_ioeventfds;
 struct hvk_irqchip;
 struct hvk_lapic;
 
@@ -203,6 +204,14 @@ struct hvk_vm {
 	u64 x2apic_api;				/* (l: lock) KVM_X2APIC_API_* */
 	spinlock_t irqfds_lock;
 	struct list_head irqfds;		/* (l: irqfds_lock) */
+
+	/*
+	 * KVM_IOEVENTFD's registrations (ioeventfd.c): a table replaced
+	 * whole under ioeventfds_lock and read under RCU by the vCPUs'
+	 * exit handlers; NULL while there is none.
+	 */
+	struct mutex ioeventfds_lock;
+	struct hvk_ioeventfds __rcu *ioeventfds;
 };
 
 /*
@@ -775,6 +784,18 @@ int hvk_irqchip_get_msr(struct hvk_vcpu *vcpu, u32 msr, u64 *val);
 int hvk_irqchip_set_msr(struct hvk_vcpu *vcpu, u32 msr, u64 val);
 /* The guest's CPUID changed: the LAPIC's features follow it. */
 void hvk_irqchip_cpuid_changed(struct hvk_vcpu *vcpu);
+
+/*
+ * ioeventfd.c: KVM_IOEVENTFD.  hvk_ioeventfd_write() signals the eventfd
+ * registered for a guest write of @len bytes at @addr (a port with @pio,
+ * else a guest-physical address) and returns true: the write is done.
+ * False: none matches, the write goes to user space.  Does not sleep.
+ */
+long hvk_ioeventfd_ioctl(struct hvk_vm *vm, struct kvm_ioeventfd __user *argp);
+bool hvk_ioeventfd_write(struct hvk_vm *vm, bool pio, u64 addr,
+			 unsigned int len, const void *data);
+/* At VM teardown, no vCPU left: drop every registration. */
+void hvk_ioeventfd_vm_destroy(struct hvk_vm *vm);
 
 /* mmio.c: emulating the instruction that touched device memory. */
 int hvk_emulate_mmio(struct hvk_vcpu *vcpu, u64 gpa);

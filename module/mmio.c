@@ -192,6 +192,8 @@ static int emu_write(struct hvk_emu *emu, u64 la, const void *buf,
 		return HVK_EMU_UNHANDLED;
 	if (hvk_irqchip_mmio(vcpu, gpa, len, (void *)buf, true))
 		return HVK_EMU_DONE;
+	if (hvk_ioeventfd_write(vcpu->vm, false, gpa, len, buf))
+		return HVK_EMU_DONE;
 
 	run->exit_reason = KVM_EXIT_MMIO;
 	run->mmio.phys_addr = gpa;

@@ -60,6 +60,10 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 	case KVM_CAP_TSC_DEADLINE_TIMER:
 	case KVM_CAP_ENABLE_CAP:
 		return 1;
+	case KVM_CAP_IOEVENTFD:
+	case KVM_CAP_IOEVENTFD_NO_LENGTH:
+	case KVM_CAP_IOEVENTFD_ANY_LENGTH:
+		return 1;
 	case KVM_CAP_X2APIC_API:
 		return KVM_X2APIC_API_USE_32BIT_IDS |
 		       KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK;
@@ -97,6 +101,7 @@ static void hvk_vm_destroy(struct hvk_vm *vm)
 		if (vm->vcpus[i])
 			hvk_vcpu_destroy(vm->vcpus[i]);
 	hvk_irqchip_vm_destroy(vm);
+	hvk_ioeventfd_vm_destroy(vm);
 	/* No vCPU runs any more: free every table. */
 	hvk_mmu_destroy(vm);
 	for (i = 0; i < ARRAY_SIZE(vm->slots); i++)
@@ -423,6 +428,8 @@ static long hvk_vm_ioctl(struct file *filp, unsigned int ioctl,
 	case KVM_GET_IRQCHIP:
 	case KVM_SET_IRQCHIP:
 		return hvk_irqchip_vm_ioctl(vm, ioctl, argp);
+	case KVM_IOEVENTFD:
+		return hvk_ioeventfd_ioctl(vm, argp);
 	default:
 		return -ENOTTY;
 	}
@@ -465,6 +472,7 @@ int hvk_create_vm(unsigned long type)
 	init_rwsem(&vm->slots_lock);
 	spin_lock_init(&vm->irqfds_lock);
 	INIT_LIST_HEAD(&vm->irqfds);
+	mutex_init(&vm->ioeventfds_lock);
 	hvk_kvmclock_init(vm);
 	mmgrab(current->mm);
 	vm->mm = current->mm;
