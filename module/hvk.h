@@ -167,6 +167,11 @@ struct hvk_vm {
 	struct hvk_memslot slots[HVK_NR_MEMSLOTS];
 	/* Changes with every slot update: host addresses may have moved. */
 	u64 slots_gen;				/* (l: slots_lock, mmu.lock) */
+	/*
+	 * Slots from this index on are empty: lookups, on every fault and
+	 * every emulated access, stop here instead of at HVK_NR_MEMSLOTS.
+	 */
+	unsigned int slots_end;			/* (l: slots_lock, mmu.lock) */
 
 	struct hvk_mmu mmu;
 	/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 flags (KVM_DIRTY_LOG_*). */
