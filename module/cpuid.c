@@ -450,6 +450,7 @@ int hvk_set_cpuid2(struct hvk_vcpu *vcpu, struct kvm_cpuid2 __user *argp)
 	vcpu->cpuid = e;
 	vcpu->cpuid_nent = hdr.nent;
 	vcpu->cpuid_set = true;
+	hvk_xlate_reset(vcpu);
 	hvk_vendor->cpuid_changed(vcpu);
 	hvk_irqchip_cpuid_changed(vcpu);
 	return 0;

@@ -168,6 +168,11 @@ struct hvk_vm {
 	struct hvk_memslot slots[HVK_NR_MEMSLOTS];
 	/* Changes with every slot update: host addresses may have moved. */
 	u64 slots_gen;				/* (l: slots_lock, mmu.lock) */
+	/*
+	 * Slots from this index on are empty: lookups, on every fault and
+	 * every emulated access, stop here instead of at HVK_NR_MEMSLOTS.
+	 */
+	unsigned int slots_end;			/* (l: slots_lock, mmu.lock) */
 
 	struct hvk_mmu mmu;
 	/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 flags (KVM_DIRTY_LOG_*). */
@@ -391,6 +396,40 @@ struct hvk_fetch_cache {
 	u8 bytes[15];
 };
 
+/*
+ * What a guest page walk depends on besides memory (walk_vcpu.c): the
+ * linear page, the paging registers, the access asked for (with the CPL's
+ * HVK_PF_USER) and RFLAGS.AC.  CPUID's 1 GiB pages and the host's rules
+ * are not in it: a change of CPUID empties the cache.
+ */
+struct hvk_xlate_key {
+	u64 la;				/* page-aligned */
+	u64 cr0, cr3, cr4, efer;
+	u32 access;
+	bool ac;
+};
+
+/*
+ * The vCPU's last successful translations by hvk_gva_to_gpa()
+ * (walk_vcpu.c): each with every entry its walk read, where and what, so
+ * that the same translation is checked with a load per entry instead of a
+ * walk.  Only walks that set no Accessed or Dirty bit are kept, so a walk
+ * now would read the same values and set nothing either.  An MMIO loop
+ * translates its code page and its device page each time: a few entries.
+ */
+#define HVK_XLATE_ENTRIES	4
+
+struct hvk_xlate_cache {
+	struct {
+		bool valid;
+		u64 slots_gen;		/* vm->slots_gen when filled */
+		struct hvk_xlate_key key;
+		struct hvk_walk_record walk;
+		u64 gpa;		/* of the page */
+	} e[HVK_XLATE_ENTRIES];
+	unsigned int next;		/* the entry to fill next */
+};
+
 struct hvk_vcpu {
 	struct hvk_vm *vm;			/* (i) */
 	unsigned int id;			/* (i) */
@@ -456,6 +495,7 @@ struct hvk_vcpu {
 	bool ran;				/* (o) KVM_RUN entered the guest */
 
 	struct hvk_fetch_cache fetch_cache;	/* (o) fastpath.c */
+	struct hvk_xlate_cache xlate_cache;	/* (o) mmu/walk_vcpu.c */
 
 	char stats_id[HVK_STATS_NAME_SIZE];	/* (i) "hvk-<pid>/vcpu-<id>" */
 	struct hvk_vcpu_stat stat;
@@ -967,10 +1007,14 @@ int hvk_clear_dirty_log(struct hvk_vm *vm,
 /*
  * mmu/walk_vcpu.c: guest linear to guest physical, as the vCPU sees it:
  * hvk_walk() (mmu/walk.h, which gives @access, the results and the return
- * values) on the vCPU's paging registers and memory.
+ * values) on the vCPU's paging registers and memory, or the same answer
+ * from the vCPU's translation cache.  From the vCPU's thread, slots_lock
+ * not held.
  */
 int hvk_gva_to_gpa(struct hvk_vcpu *vcpu, u64 gva, u32 access, u64 *gpa,
 		   u32 *pferr);
+/* The guest's CPUID changed (1 GiB pages): forget cached translations. */
+void hvk_xlate_reset(struct hvk_vcpu *vcpu);
 /*
  * The same with interrupts off (the exit fast path) and slots_lock held for
  * reading: no sleeping, no page faulted in; an Accessed bit to set or an

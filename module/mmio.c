@@ -29,11 +29,17 @@ struct hvk_mmio_ctxt {
 	struct hvk_emu emu;
 	struct hvk_vcpu *vcpu;
 	u64 fault_gpa;
+	u32 cpl_access;		/* HVK_PF_USER at CPL 3: explicit accesses */
 };
+
+static struct hvk_mmio_ctxt *emu_ctxt(struct hvk_emu *emu)
+{
+	return container_of(emu, struct hvk_mmio_ctxt, emu);
+}
 
 static struct hvk_vcpu *emu_vcpu(struct hvk_emu *emu)
 {
-	return container_of(emu, struct hvk_mmio_ctxt, emu)->vcpu;
+	return emu_ctxt(emu)->vcpu;
 }
 
 /*
@@ -46,7 +52,7 @@ static int emu_translate(struct hvk_emu *emu, u64 la, u32 access, u64 *gpa)
 	u32 pferr = 0;
 	int r;
 
-	access |= hvk_cpl_access(vcpu);
+	access |= emu_ctxt(emu)->cpl_access;
 	r = hvk_gva_to_gpa(vcpu, la, access, gpa, &pferr);
 	if (!r)
 		return HVK_EMU_DONE;
@@ -244,8 +250,20 @@ static int hvk_mmio_run(struct hvk_vcpu *vcpu, u64 gpa)
 
 	emu->ops = &hvk_mmio_ops;
 	emu->mode = hvk_cs_mode(vcpu);
-	for (i = HVK_SREG_ES; i <= HVK_SREG_GS; i++)
-		emu->seg_base[i] = hvk_segment_base(vcpu, i);
+	/*
+	 * In 64-bit mode only FS and GS have a base (SDM Vol. 3, 3.4.4): the
+	 * others are not read, each read being a VMREAD or a conversion.
+	 */
+	for (i = HVK_SREG_ES; i <= HVK_SREG_GS; i++) {
+		struct kvm_segment seg;
+
+		emu->seg_base[i] = 0;
+		if (emu->mode == 64 && i != HVK_SREG_FS && i != HVK_SREG_GS)
+			continue;
+		hvk_vendor->get_segment(vcpu, &seg, i);
+		emu->seg_base[i] = seg.base;
+	}
+	ctxt.cpl_access = hvk_cpl_access(vcpu);
 	memcpy(emu->regs, vcpu->regs, sizeof(emu->regs));
 	emu->rip = vcpu->rip;
 	emu->rflags = vcpu->rflags;

@@ -121,7 +121,7 @@ const struct hvk_memslot *hvk_find_memslot(struct hvk_vm *vm, u64 gfn)
 	unsigned int i;
 
 	lockdep_assert_held(&vm->slots_lock);
-	for (i = 0; i < ARRAY_SIZE(vm->slots); i++) {
+	for (i = 0; i < vm->slots_end; i++) {
 		const struct hvk_memslot *s = &vm->slots[i];
 
 		if (s->npages && gfn >= s->gfn && gfn - s->gfn < s->npages)
@@ -222,9 +222,14 @@ void hvk_vm_request_all(struct hvk_vm *vm, enum hvk_request req)
 static void hvk_slot_update(struct hvk_vm *vm, struct hvk_memslot *slot,
 			    const struct hvk_memslot *new)
 {
+	unsigned int end = ARRAY_SIZE(vm->slots);
+
 	spin_lock(&vm->mmu.lock);
 	*slot = *new;
 	vm->slots_gen++;
+	while (end && !vm->slots[end - 1].npages)
+		end--;
+	vm->slots_end = end;
 	spin_unlock(&vm->mmu.lock);
 }
 

@@ -242,7 +242,7 @@ static bool mmu_zap_hva_range(struct hvk_vm *vm, unsigned long start,
 	bool changed = false;
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(vm->slots); i++) {
+	for (i = 0; i < vm->slots_end; i++) {
 		const struct hvk_memslot *s = &vm->slots[i];
 		unsigned long s_end = s->hva + (s->npages << PAGE_SHIFT);
 		unsigned long lo, hi;

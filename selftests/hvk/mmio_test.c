@@ -274,6 +274,31 @@ GUEST_CODE_END(lm_read_once));
 extern const uint8_t lm_read_once_next[];
 
 /*
+ * Long mode: one linear address whose page-table entry changes between
+ * MMIO writes, by the guest (then INVLPG) and by user space while the
+ * vCPU is out of KVM_RUN: each write goes where the entry points now, and
+ * the entry that user space wrote without Accessed and Dirty bits has
+ * both once the write went through it (SDM Vol. 3, 4.8).
+ * vcpu_setup_long() maps the first 2 MiB with 4 KiB pages from VM_PT_GPA.
+ */
+#define REMAP_PTE_GPA	(VM_PT_GPA + (MMIO_GPA >> 12) * 8)
+#define PTE_A		(1ULL << 5)
+#define PTE_D		(1ULL << 6)
+GUEST_CODE_DECLARE(lm_remap);
+asm(GUEST_CODE_BEGIN(lm_remap, ".code64")
+"	movl $1, %eax\n"
+"	movl %eax, " M "\n"
+"	movq $" M " + 0x1000 + 3, " VM_STR(REMAP_PTE_GPA) "\n"
+"	invlpg " M "\n"
+"	movl $2, %eax\n"
+"	movl %eax, " M "\n"
+"	invlpg " M "\n"
+"	movl $3, %eax\n"
+"	movl %eax, " M "\n"
+"	hlt\n"
+GUEST_CODE_END(lm_remap));
+
+/*
  * Long mode: an x87 load from MMIO.  KVM's instruction emulator knows only
  * FNSTCW, FNSTSW and FNINIT of the x87 set, so it cannot complete this
  * access; neither should any emulator that has not been taught x87.
@@ -552,6 +577,24 @@ TEST_F(mmio, read_completes_on_next_run)
 	EXPECT_EQ(0x600df00dULL, regs.rax);
 	EXPECT_EQ((uint64_t)(lm_read_once_next - lm_read_once_start +
 			     VM_CODE_GPA), regs.rip);
+	vcpu_run_expect(&self->vcpu, KVM_EXIT_HLT);
+}
+
+/*
+ * The same linear address, mapped elsewhere after each access: an
+ * emulator that remembers translations must notice the entry changed.
+ */
+TEST_F(mmio, page_table_changes_between_accesses)
+{
+	uint64_t *pte = vm_gpa(&self->vm, REMAP_PTE_GPA);
+
+	LOAD(self, lm_remap);
+	ASSERT_EQ(0, vcpu_setup_long(&self->vcpu, VM_CODE_GPA));
+	EXPECT_EQ(1ULL, WR(0, 4));
+	EXPECT_EQ(2ULL, WR(0x1000, 4));
+	*pte = (MMIO_GPA + 0x2000) | PTE_P | PTE_RW;
+	EXPECT_EQ(3ULL, WR(0x2000, 4));
+	EXPECT_EQ(PTE_A | PTE_D, *pte & (PTE_A | PTE_D));
 	vcpu_run_expect(&self->vcpu, KVM_EXIT_HLT);
 }
 
