@@ -564,7 +564,10 @@ static int vmx_handle_exception_nmi(struct vmx_vcpu *vmx)
 				  vmx->exit_qual, info);
 }
 
-/* The interrupt is still pending in the host: it is taken on the way out. */
+/*
+ * The interrupt is still pending in the host: it is taken on the way out.
+ * The end of a preemption-timer slice (vmx.c) is counted the same way.
+ */
 static int vmx_handle_external_interrupt(struct vmx_vcpu *vmx)
 {
 	vmx->vcpu.stat.irq_exits++;
@@ -787,6 +790,7 @@ typedef int (*vmx_exit_handler)(struct vmx_vcpu *vmx);
 static const vmx_exit_handler vmx_exit_handlers[] = {
 	[EXIT_REASON_EXCEPTION_NMI] = vmx_handle_exception_nmi,
 	[EXIT_REASON_EXTERNAL_INTERRUPT] = vmx_handle_external_interrupt,
+	[EXIT_REASON_PREEMPTION_TIMER] = vmx_handle_external_interrupt,
 	[EXIT_REASON_TRIPLE_FAULT] = vmx_handle_triple_fault,
 	[EXIT_REASON_INTERRUPT_WINDOW] = vmx_handle_window,
 	[EXIT_REASON_NMI_WINDOW] = vmx_handle_window,
@@ -857,6 +861,8 @@ int vmx_handle_exit(struct hvk_vcpu *vcpu)
 static const u8 vmx_exit_reasons[] = {
 	[EXIT_REASON_EXCEPTION_NMI] = HVK_EXIT_EXCEPTION,	/* or NMI */
 	[EXIT_REASON_EXTERNAL_INTERRUPT] = HVK_EXIT_IRQ,
+	/* The slice's end (vmx.c): the host gets its CPU back, as for an IRQ. */
+	[EXIT_REASON_PREEMPTION_TIMER] = HVK_EXIT_IRQ,
 	[EXIT_REASON_TRIPLE_FAULT] = HVK_EXIT_SHUTDOWN,
 	[EXIT_REASON_INTERRUPT_WINDOW] = HVK_EXIT_IRQ_WINDOW,
 	[EXIT_REASON_NMI_WINDOW] = HVK_EXIT_NMI_WINDOW,
