@@ -829,26 +829,20 @@ TEST_F(run, cpuid_set)
  */
 TEST_F(run, cpuid_indexed_leaf)
 {
-	struct kvm_cpuid_entry2 *e = NULL;
+	struct kvm_cpuid_entry2 *e;
 	struct kvm_cpuid2 *c;
-	const int nent = 256;
 	uint32_t out[6];
-	int i;
+	int i, err;
 
 	if (ioctl(self->vm.sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_EXT_CPUID) <= 0)
 		SKIP(return, "no KVM_SET_CPUID2 (KVM_CAP_EXT_CPUID)");
-	c = calloc(1, sizeof(*c) + nent * sizeof(c->entries[0]));
-	ASSERT_NE(NULL, c);
-	c->nent = nent;
-	ASSERT_EQ(0, ioctl(self->vm.sys_fd, KVM_GET_SUPPORTED_CPUID, c));
-	for (i = 0; i < (int)c->nent; i++) {
-		if (c->entries[i].function == 0xb) {
+	c = vm_get_supported_cpuid(&self->vm, &err);
+	ASSERT_NE(NULL, c) TH_LOG("KVM_GET_SUPPORTED_CPUID: %s", strerror(-err));
+	for (i = 0; i < (int)c->nent; i++)
+		if (c->entries[i].function == 0xb)
 			EXPECT_NE(0U, c->entries[i].flags &
 				  KVM_CPUID_FLAG_SIGNIFCANT_INDEX);
-			if (!c->entries[i].index)
-				e = &c->entries[i];
-		}
-	}
+	e = vm_cpuid_entry(c, 0xb, 0);
 	if (!e)
 		SKIP(free(c); return, "no leaf 0xB in the supported CPUID");
 	/* One SMT level: 1 thread, type 1; no other subleaf in the table. */
